@@ -1,0 +1,57 @@
+# lecturenn: the two commands of the README are `make book` and `make test`.
+# Both create a local virtual environment on first use (.venv) and install what they need.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+EXTRAS ?= book,test,torch
+
+.PHONY: help install book book-clean test unit nbval lint bench browser-check clean
+
+help:
+	@echo "make book   build the HTML book into _build/html (installs into $(VENV) on first run)"
+	@echo "make test   unit tests, nbval over every notebook, a warning-free clean book build, browser check"
+	@echo "make bench  speed comparison with PyTorch; tables on screen, JSON in _build/bench/"
+	@echo "make lint   ruff"
+
+# The stamp is rebuilt when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $@
+
+install: $(STAMP)
+
+# Executes the notebooks (with the jupyter-cache: an unchanged rebuild takes seconds).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --keep-going
+	@echo ""
+	@echo "The book is in _build/html. Open: file://$(CURDIR)/_build/html/index.html"
+
+# A warning-free build from a clean _build, as the tests do it.
+book-clean: $(STAMP)
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
+	$(BIN)/jupyter-book build . -n -W --keep-going
+
+test:
+	@bash tools/test.sh
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -o addopts="-p no:cacheprovider" -n 2 tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile book
+
+lint: $(STAMP)
+	$(BIN)/ruff check lecturenn tests benchmarks tools book
+
+browser-check: $(STAMP)
+	$(BIN)/python tools/check_pages.py _build/html
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

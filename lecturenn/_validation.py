@@ -1,0 +1,143 @@
+"""Checks of user input shared by all modules.
+
+Every public function of :mod:`lecturenn` validates what it is given and raises an
+exception that names the argument, the value (or its shape) and what was expected.
+Nothing is silently clipped or coerced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "as_binary_array",
+    "check_shape",
+    "check_positive",
+    "check_in_range",
+    "check_rng",
+    "describe",
+]
+
+
+def describe(value) -> str:
+    """A short description of ``value`` for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_float_array(
+    name: str,
+    value,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    dtype=np.float64,
+    allow_empty: bool = False,
+    finite: bool = True,
+) -> np.ndarray:
+    """Convert ``value`` to a floating array, checking its rank and values.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not numeric (strings, objects, complex numbers).
+    ValueError
+        If the rank is not ``ndim``, the array is empty, or it holds NaN/inf.
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array, got {describe(value)}") from exc
+    if arr.dtype == bool:
+        arr = arr.astype(dtype)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(
+            f"{name} must be a real numeric array, got {describe(value)} "
+            f"(dtype {arr.dtype})"
+        )
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(d) for d in allowed)
+            raise ValueError(
+                f"{name} must be a {want}-dimensional array, got shape {arr.shape}"
+            )
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if finite and arr.size and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"{name} must be finite, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
+        )
+    return arr
+
+
+def as_binary_array(name: str, value, *, ndim: int | Sequence[int] | None = None) -> np.ndarray:
+    """Convert ``value`` to an integer array of zeros and ones.
+
+    Booleans and the numbers 0 and 1 are accepted; anything else (2, 0.5, -1) is a
+    ``ValueError`` naming the first offending value and its index.
+    """
+    arr = as_float_array(name, value, ndim=ndim, dtype=None)
+    bad = (arr != 0) & (arr != 1)
+    if np.any(bad):
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must be Boolean (0/1 or False/True), got {arr[idx]!r} at index {idx}"
+        )
+    return arr.astype(np.int64)
+
+
+def check_shape(name: str, arr: np.ndarray, expected: tuple, *, where: str = "") -> None:
+    """Check ``arr.shape`` against ``expected``; ``None`` in ``expected`` matches any size."""
+    ok = arr.ndim == len(expected) and all(
+        e is None or e == s for e, s in zip(expected, arr.shape, strict=False)
+    )
+    if not ok:
+        shown = "(" + ", ".join("n" if e is None else str(e) for e in expected)
+        shown += ",)" if len(expected) == 1 else ")"
+        place = f" in {where}" if where else ""
+        raise ValueError(f"{name}{place} must have shape {shown}, got {arr.shape}")
+
+
+def check_positive(name: str, value, *, strict: bool = True) -> float:
+    """Check that a scalar hyper-parameter is a finite number > 0 (or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    v = float(value)
+    if not np.isfinite(v) or (v <= 0 if strict else v < 0):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} 0, got {value!r}")
+    return v
+
+
+def check_in_range(
+    name: str, value, low: float, high: float, *, closed_low=True, closed_high=False
+) -> float:
+    """Check that a scalar lies in an interval, ``[low, high)`` by default."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    v = float(value)
+    above = v >= low if closed_low else v > low
+    below = v <= high if closed_high else v < high
+    if not (np.isfinite(v) and above and below):
+        interval = ("[" if closed_low else "(") + f"{low}, {high}" + ("]" if closed_high else ")")
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return v
+
+
+def check_rng(rng) -> np.random.Generator:
+    """Accept a ``numpy.random.Generator`` or an integer seed; never global state."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"rng must be a numpy.random.Generator or an int seed, got {describe(rng)}; "
+        "use numpy.random.default_rng(seed)"
+    )

@@ -1,0 +1,121 @@
+"""One plotting style for the whole book, and the figures every chapter draws.
+
+Matplotlib is not a run-time dependency of :mod:`lecturenn`; it comes with the
+``book`` extra (``pip install lecturenn[book]``). This module imports it lazily, so
+``import lecturenn`` never needs it.
+
+Use :func:`use_book_style` once at the top of a notebook; every figure after it has
+readable font sizes, a light grid and a colour cycle that survives black-and-white
+printing. Axes are always labelled and legends always say what a line is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["use_book_style", "BOOK_STYLE", "COLORS", "plot_decision_regions", "grid_points"]
+
+#: Colours of the book: blue, orange, green, red, purple, brown (colour-blind safe order).
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+#: The rcParams the book sets.
+BOOK_STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "savefig.bbox": "tight",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 10,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 2.0,
+    "image.cmap": "RdBu_r",
+    "svg.hashsalt": "lecturenn",  # deterministic SVG ids
+}
+
+
+def _pyplot():
+    try:
+        import matplotlib
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "lecturenn.plotting needs matplotlib: pip install 'lecturenn[book]'"
+        ) from exc
+    return matplotlib, plt
+
+
+def use_book_style() -> None:
+    """Apply the book's plotting style to all following matplotlib figures."""
+    matplotlib, _ = _pyplot()
+    from cycler import cycler
+
+    matplotlib.rcParams.update(BOOK_STYLE)
+    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=list(COLORS))
+
+
+def grid_points(xlim, ylim, resolution: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A regular grid over a rectangle: ``(xx, yy, points)`` with ``points`` of shape ``(r*r, 2)``."""
+    if int(resolution) < 2:
+        raise ValueError(f"resolution must be >= 2, got {resolution!r}")
+    xs = np.linspace(float(xlim[0]), float(xlim[1]), int(resolution))
+    ys = np.linspace(float(ylim[0]), float(ylim[1]), int(resolution))
+    xx, yy = np.meshgrid(xs, ys)
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def plot_decision_regions(
+    ax,
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    xlim=(-0.5, 1.5),
+    ylim=(-0.5, 1.5),
+    resolution: int = 200,
+    levels=None,
+    alpha: float = 0.35,
+    labels=("class 0", "class 1"),
+    xlabel: str = "$x^1$",
+    ylabel: str = "$x^2$",
+):
+    """Shade the regions of a two-dimensional classifier and draw the objects on top.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    predict : callable
+        Maps an array of points of shape ``(n, 2)`` to scores or labels of shape ``(n,)``.
+    X, y : array_like, optional
+        Objects of shape ``(n, 2)`` and their labels (two classes, any two values).
+    """
+    xx, yy, pts = grid_points(xlim, ylim, resolution)
+    zz = np.asarray(predict(pts), dtype=float).reshape(xx.shape)
+    cs = ax.contourf(xx, yy, zz, levels=levels if levels is not None else 20, alpha=alpha,
+                     cmap="RdBu_r")
+    if X is not None and y is not None:
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        classes = np.unique(y)
+        markers = ("o", "s", "^", "D", "v", "P")
+        for i, c in enumerate(classes):
+            pts_c = X[y == c]
+            label = labels[i] if i < len(labels) else f"class {c}"
+            ax.scatter(pts_c[:, 0], pts_c[:, 1], s=40, marker=markers[i % len(markers)],
+                       color=COLORS[[0, 3, 2, 4, 1, 5][i % 6]], edgecolor="k", label=label,
+                       zorder=3)
+        ax.legend(loc="best")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return cs
