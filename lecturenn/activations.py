@@ -1,0 +1,311 @@
+r"""Activation functions :math:`\sigma` and their derivatives :math:`z = \sigma'(S)`.
+
+Slides «Задача дифференцирования суперпозиции функций» (the forward pass
+:math:`x^l_h = \sigma^l_h(S^l_h)`), «Алгоритм обратного распространения ошибки BackProp»
+(:math:`z^l_{ih} = (\sigma^l_h)'(S^l_{ih})`) and «Функции активации ReLU и PReLU (LeakyReLU)».
+
+Every activation gives its value ``x = act.value(S)`` and its derivative
+``z = act.derivative(S, x)``; the second argument (the already computed value) lets the
+sigmoid and the hyperbolic tangent use the cheap identities
+
+.. math::
+
+    \sigma' = \sigma(1 - \sigma), \qquad \tanh' = 1 - \tanh^2,
+
+which are derived and asserted in :mod:`lecturenn.derivations.backprop`.
+
+All functions are numerically stable for any finite float input: no overflow warning
+at :math:`|S| = 1000` or at the largest float, and the dtype of ``S`` is kept (float32
+stays float32).
+
+An activation with trainable parameters (PReLU) exposes them through ``parameters()``
+and receives :math:`\partial Q/\partial x^l` in :meth:`Activation.backward_params`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lecturenn._validation import check_positive, describe
+from lecturenn.parameter import Parameter
+
+__all__ = [
+    "Activation",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "PReLU",
+    "get_activation",
+    "ACTIVATIONS",
+]
+
+
+class Activation:
+    r"""Base class of an elementwise activation :math:`x = \sigma(S)`.
+
+    Subclasses implement :meth:`value` and :meth:`derivative`. Activations without
+    trainable parameters are stateless and may be shared between layers.
+    """
+
+    #: the name used in configs and error messages
+    name = "activation"
+    #: True only for the identity (lets a layer skip the product with :math:`z = 1`)
+    is_identity = False
+
+    def value(self, s: np.ndarray) -> np.ndarray:
+        r"""The value :math:`\sigma(S)`, elementwise, same shape and dtype as ``s``."""
+        raise NotImplementedError
+
+    def derivative(self, s: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        r"""The derivative :math:`z = \sigma'(S)`.
+
+        Parameters
+        ----------
+        s : numpy.ndarray
+            The pre-activation :math:`S`.
+        x : numpy.ndarray, optional
+            :math:`\sigma(S)` if already computed (saves work for sigmoid and tanh).
+        """
+        raise NotImplementedError
+
+    def __call__(self, s):
+        return self.value(np.asarray(s))
+
+    def parameters(self) -> list[Parameter]:
+        """Trainable parameters of the activation (none for most)."""
+        return []
+
+    def backward_params(self, s: np.ndarray, grad_x: np.ndarray) -> None:
+        r"""Set the gradients of the activation's own parameters.
+
+        ``grad_x`` is :math:`\partial Q/\partial x^l` (the error :math:`\varepsilon^l`).
+        Parameter-free activations do nothing.
+        """
+
+    def config(self) -> dict:
+        """A JSON-serialisable description from which :func:`get_activation` rebuilds it."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Identity(Activation):
+    r"""The identity :math:`\sigma(S) = S`, :math:`z = 1` (the output of a regression net)."""
+
+    name = "identity"
+    is_identity = True
+
+    def value(self, s):
+        return s
+
+    def derivative(self, s, x=None):
+        return np.ones_like(s)
+
+
+class Sigmoid(Activation):
+    r"""The logistic sigmoid.
+
+    .. math::
+
+        \sigma(S) = \frac{1}{1 + e^{-S}} = \tfrac12\bigl(1 + \tanh\tfrac{S}{2}\bigr),
+        \qquad \sigma'(S) = \sigma(S)\bigl(1 - \sigma(S)\bigr).
+
+    Computed through :math:`\tanh`, which never overflows (the naive
+    :math:`1/(1+e^{-S})` overflows :math:`e^{-S}` at :math:`S < -710` in float64). The
+    absolute error is at the rounding level; for :math:`S < -37` the value rounds to 0.
+
+    Slides «Искусственный нейрон — линейная модель классификации», «Функции активации ReLU и
+    PReLU (LeakyReLU)».
+    """
+
+    name = "sigmoid"
+
+    def value(self, s):
+        x = np.multiply(s, 0.5)
+        np.tanh(x, out=x)
+        x *= 0.5
+        x += 0.5
+        return x
+
+    def derivative(self, s, x=None):
+        if x is None:
+            x = self.value(s)
+        return x * (1 - x)
+
+
+class Tanh(Activation):
+    r"""The hyperbolic tangent :math:`\tanh S`, with :math:`\tanh'(S) = 1 - \tanh^2 S`."""
+
+    name = "tanh"
+
+    def value(self, s):
+        return np.tanh(s)
+
+    def derivative(self, s, x=None):
+        if x is None:
+            x = np.tanh(s)
+        z = np.multiply(x, x)
+        np.subtract(1, z, out=z)
+        return z
+
+
+class ReLU(Activation):
+    r"""The rectified linear unit :math:`\max\{0, S\}` (Nair and Hinton, 2010).
+
+    The derivative is :math:`[S > 0]`; at :math:`S = 0` we take 0 (as PyTorch does).
+    Slide «Функции активации ReLU и PReLU (LeakyReLU)».
+    """
+
+    name = "relu"
+
+    def value(self, s):
+        return np.maximum(s, 0)
+
+    def derivative(self, s, x=None):
+        return (s > 0).astype(s.dtype)
+
+
+class LeakyReLU(Activation):
+    r"""Leaky ReLU :math:`\max\{0,S\} + \alpha\min\{0,S\}` with a fixed slope.
+
+    Maas et al. (2013).
+
+    The derivative is 1 for :math:`S > 0` and :math:`\alpha` for :math:`S \le 0`.
+
+    Parameters
+    ----------
+    alpha : float, optional
+        The slope for negative inputs, 0.01 by default (:math:`\alpha \ge 0`).
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        self.alpha = check_positive("alpha", alpha, strict=False)
+
+    def derivative(self, s, x=None):
+        return np.where(s > 0, s.dtype.type(1), s.dtype.type(self.alpha))
+
+    def value(self, s):
+        return s * self.derivative(s)
+
+    def config(self):
+        return {"name": self.name, "alpha": self.alpha}
+
+    def __repr__(self):
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class PReLU(Activation):
+    r"""Parametric ReLU :math:`\max\{0,S_h\} + \alpha_h \min\{0,S_h\}` with learned slopes.
+
+    He et al. (2015).
+
+    Slide «Функции активации ReLU и PReLU (LeakyReLU)»: the slope :math:`\alpha` is a
+    parameter trained by BackProp together with the weights. We follow He et al. (2015):
+    one slope per neuron (``shared=False``, shape ``(n_units,)``), initialised to 0.25;
+    ``shared=True`` gives one slope for the whole layer (shape ``(1,)``).
+
+    .. math::
+
+        \frac{\partial x_h}{\partial S_h} = [S_h > 0] + \alpha_h [S_h \le 0], \qquad
+        \frac{\partial Q}{\partial \alpha_h} = \sum_i \varepsilon_{ih}\,\min\{0, S_{ih}\}.
+
+    Parameters
+    ----------
+    n_units : int
+        The number of neurons of the layer.
+    alpha : float, optional
+        The initial slope.
+    shared : bool, optional
+        One slope for all neurons instead of one per neuron.
+    dtype : numpy dtype, optional
+        The dtype of the slope parameter.
+    """
+
+    name = "prelu"
+
+    def __init__(self, n_units: int, alpha: float = 0.25, shared: bool = False,
+                 dtype=np.float64) -> None:
+        if isinstance(n_units, bool) or not isinstance(n_units, (int, np.integer)) or n_units < 1:
+            raise ValueError(f"n_units of PReLU must be a positive int, got {describe(n_units)}")
+        if not np.isfinite(alpha):
+            raise ValueError(f"alpha of PReLU must be finite, got {alpha!r}")
+        self.n_units = int(n_units)
+        self.shared = bool(shared)
+        size = 1 if self.shared else self.n_units
+        self.alpha = Parameter(np.full(size, alpha, dtype=dtype), name="alpha")
+
+    def parameters(self):
+        return [self.alpha]
+
+    def derivative(self, s, x=None):
+        return np.where(s > 0, s.dtype.type(1), self.alpha.data.astype(s.dtype, copy=False))
+
+    def value(self, s):
+        return s * self.derivative(s)
+
+    def backward_params(self, s, grad_x):
+        g = np.einsum("ij,ij->j", grad_x, np.minimum(s, 0))
+        if self.shared:
+            g = g.sum(keepdims=True)
+        self.alpha.grad = g.astype(self.alpha.data.dtype, copy=False)
+
+    def config(self):
+        return {"name": self.name, "shared": self.shared}
+
+    def __repr__(self):
+        return f"PReLU(n_units={self.n_units}, shared={self.shared})"
+
+
+#: activation names accepted by :func:`get_activation`
+ACTIVATIONS = {
+    "identity": Identity,
+    "linear": Identity,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "th": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "prelu": PReLU,
+}
+
+
+def get_activation(spec, n_units: int | None = None, dtype=np.float64) -> Activation:
+    """Turn a name, a config dict or an :class:`Activation` into an :class:`Activation`.
+
+    Parameters
+    ----------
+    spec : str, dict or Activation
+        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"prelu"``, ``"identity"``
+        (aliases ``"logistic"``, ``"th"``, ``"linear"``); a dict ``{"name": ..., **kwargs}``
+        as produced by :meth:`Activation.config`; or an instance, returned as is.
+    n_units : int, optional
+        The layer width, needed by ``"prelu"`` (one slope per neuron).
+    dtype : numpy dtype, optional
+        The dtype of trainable activation parameters.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    kwargs = {}
+    if isinstance(spec, dict):
+        kwargs = {k: v for k, v in spec.items() if k != "name"}
+        spec = spec.get("name")
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"activation must be a name (one of {sorted(ACTIVATIONS)}) or an Activation, "
+            f"got {describe(spec)}"
+        )
+    key = spec.lower()
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {spec!r}; expected one of {sorted(ACTIVATIONS)}")
+    cls = ACTIVATIONS[key]
+    if cls is PReLU:
+        if n_units is None:
+            raise ValueError("activation 'prelu' needs n_units (the layer width)")
+        return PReLU(n_units, dtype=dtype, **kwargs)
+    return cls(**kwargs)

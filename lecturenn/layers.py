@@ -1,0 +1,301 @@
+r"""Layers: modules with ``forward``/``backward`` chained by :class:`lecturenn.network.Network`.
+
+Slides «Обобщение: полносвязная нейронная сеть с L слоями», «Задача дифференцирования
+суперпозиции функций», «Рекуррентное вычисление частных производных», «Быстрое вычисление
+градиента».
+
+**The layer protocol.** A layer maps a batch ``x`` of shape ``(n, n_in)`` to ``(n, n_out)``.
+
+* ``forward(x, train=False)`` returns the output and stores in ``layer.cache`` (a small
+  :class:`DenseCache`-like record, documented per layer) exactly what ``backward`` needs.
+  ``train`` switches training-only behaviour (dropout masks, batch statistics); a dense
+  layer behaves the same in both modes.
+* ``backward(grad_out, need_input_grad=True)`` receives
+  :math:`\varepsilon^l = \partial Q/\partial x^l` for the batch of the last ``forward``,
+  **overwrites** ``grad`` of each of the layer's parameters with
+  :math:`\partial Q/\partial w`, and returns :math:`\varepsilon^{l-1} =
+  \partial Q/\partial x^{l-1}` (or ``None`` if ``need_input_grad`` is false: the first
+  layer does not need it).
+* ``parameters()`` lists the layer's :class:`lecturenn.parameter.Parameter` objects.
+* ``config()`` returns a JSON-serialisable dict from which :func:`layer_from_config`
+  rebuilds the layer (without its weights); new layer types register themselves with
+  :func:`register_layer`.
+
+Gradient arrays are reused between calls (written in place when the shape and dtype
+match), so copy ``p.grad`` if you need to keep the value of an earlier step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lecturenn._validation import check_rng, describe
+from lecturenn.activations import Activation, get_activation
+from lecturenn.parameter import Parameter
+
+__all__ = [
+    "Layer",
+    "Dense",
+    "DenseCache",
+    "register_layer",
+    "layer_from_config",
+    "LAYER_TYPES",
+    "INITS",
+]
+
+#: layer classes by the name stored in configs (see :func:`register_layer`)
+LAYER_TYPES: dict[str, type] = {}
+
+
+def register_layer(cls):
+    """Class decorator: make a layer type rebuildable by :func:`layer_from_config`."""
+    LAYER_TYPES[cls.__name__] = cls
+    return cls
+
+
+def layer_from_config(cfg: dict, rng=0, dtype=np.float64):
+    """Rebuild a layer from :meth:`Layer.config` (weights freshly initialised)."""
+    if not isinstance(cfg, dict) or "type" not in cfg:
+        raise ValueError(f"a layer config must be a dict with a 'type' key, got {describe(cfg)}")
+    kind = cfg["type"]
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {kind!r}; known: {sorted(LAYER_TYPES)}")
+    kwargs = {k: v for k, v in cfg.items() if k != "type"}
+    return LAYER_TYPES[kind].from_config(kwargs, rng=rng, dtype=dtype)
+
+
+def _grad_buffer(p: Parameter) -> np.ndarray:
+    g = p.grad
+    if g is None or g.shape != p.data.shape or g.dtype != p.data.dtype:
+        g = np.empty_like(p.data)
+        p.grad = g
+    return g
+
+
+class Layer:
+    """Base class of a layer (see the module docstring for the protocol).
+
+    Attributes
+    ----------
+    n_in, n_out : int
+        The input and output widths :math:`H_{l-1}` and :math:`H_l`.
+    cache : object or None
+        What the last :meth:`forward` kept for :meth:`backward`.
+    """
+
+    n_in: int
+    n_out: int
+    cache = None
+
+    def parameters(self) -> list[Parameter]:
+        """The layer's trainable parameters (empty for parameter-free layers)."""
+        return []
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        """Compute the output for a batch ``x`` of shape ``(n, n_in)``; fill ``self.cache``."""
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True):
+        r"""Set parameter gradients from the output error; return the input error.
+
+        ``grad_out`` is :math:`\partial Q/\partial(\text{output})`; the result is
+        :math:`\partial Q/\partial(\text{input})`.
+        """
+        raise NotImplementedError
+
+    def config(self) -> dict:
+        """A JSON-serialisable description (``{"type": ClassName, ...}``)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, cfg: dict, rng=0, dtype=np.float64):
+        """Build the layer from the keyword arguments of its config."""
+        return cls(**cfg, rng=rng, dtype=dtype)
+
+    def __call__(self, x):
+        return self.forward(x, train=False)
+
+
+@dataclass
+class DenseCache:
+    r"""What :meth:`Dense.forward` keeps for :meth:`Dense.backward`.
+
+    Attributes
+    ----------
+    x_in : numpy.ndarray
+        The input :math:`x^{l-1}` (without the constant :math:`x_0 = -1`), ``(n, H_{l-1})``.
+    S : numpy.ndarray
+        The weighted sums :math:`S^l`, ``(n, H_l)``.
+    x_out : numpy.ndarray
+        The outputs :math:`x^l = \sigma(S^l)`, ``(n, H_l)``.
+    """
+
+    x_in: np.ndarray
+    S: np.ndarray
+    x_out: np.ndarray
+
+
+def _init_uniform(rng, n_in, n_out, dtype):
+    bound = 1.0 / np.sqrt(n_in)
+    return rng.uniform(-bound, bound, size=(n_in + 1, n_out)).astype(dtype)
+
+
+def _init_xavier(rng, n_in, n_out, dtype):
+    bound = np.sqrt(6.0 / (n_in + n_out))
+    W = rng.uniform(-bound, bound, size=(n_in + 1, n_out)).astype(dtype)
+    W[0] = 0
+    return W
+
+
+def _init_he(rng, n_in, n_out, dtype):
+    W = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in + 1, n_out)).astype(dtype)
+    W[0] = 0
+    return W
+
+
+def _init_zeros(rng, n_in, n_out, dtype):
+    return np.zeros((n_in + 1, n_out), dtype=dtype)
+
+
+#: weight initialisations of :class:`Dense` by name
+INITS = {
+    "uniform": _init_uniform,
+    "xavier": _init_xavier,
+    "glorot": _init_xavier,
+    "he": _init_he,
+    "zeros": _init_zeros,
+}
+
+
+@register_layer
+class Dense(Layer):
+    r"""A fully connected layer :math:`x^l = \sigma^l\bigl(S^l\bigr)` in the slide's notation.
+
+    The weights form one matrix :math:`W^l = (w^l_{kh})` of shape :math:`(H_{l-1}+1) \times H_l`
+    whose row :math:`k = 0` holds the thresholds: it multiplies the constant feature
+    :math:`x^{l-1}_0 = -1` (slide «Обобщение: полносвязная нейронная сеть с L слоями»).
+    For a batch (rows are objects, so the slide's :math:`W^l x^{l-1}` is written
+    :math:`x^{l-1} W^l` here):
+
+    .. math::
+
+        S^l_{ih} = \sum_{k=0}^{H_{l-1}} w^l_{kh} x^{l-1}_{ik}
+                 = \sum_{k=1}^{H_{l-1}} x^{l-1}_{ik} w^l_{kh} - w^l_{0h},
+        \qquad x^l_{ih} = \sigma(S^l_{ih}),
+
+    computed as ``x @ W[1:] - W[0]`` without concatenating a column of :math:`-1`.
+
+    Backward (slides «Рекуррентное вычисление частных производных», «Быстрое вычисление
+    градиента»), with :math:`\varepsilon^l = \partial Q/\partial x^l` and
+    :math:`z^l = \sigma'(S^l)`:
+
+    .. math::
+
+        \frac{\partial Q}{\partial w^l_{kh}} = \sum_i x^{l-1}_{ik}\,\varepsilon^l_{ih} z^l_{ih}
+        \ (x^{l-1}_{i0} = -1), \qquad
+        \varepsilon^{l-1}_{ik} = \sum_{h=1}^{H_l} \varepsilon^l_{ih} z^l_{ih} w^l_{kh},
+        \ k = 1, \dots, H_{l-1}.
+
+    The sum runs over the real neurons :math:`h \ge 1` only, and no error is computed
+    for the constant :math:`x_0 = -1` (see the erratum of chapter 2).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        :math:`H_{l-1}` and :math:`H_l`.
+    activation : str or Activation, optional
+        See :func:`lecturenn.activations.get_activation`; ``"tanh"`` by default.
+    rng : numpy.random.Generator or int, optional
+        Random source of the initial weights (seed 0 by default, so runs are reproducible).
+    dtype : numpy dtype, optional
+        ``float64`` (default) or ``float32``; kept end to end.
+    init : str, optional
+        ``"uniform"`` (default): every entry of :math:`W`, thresholds included, from
+        :math:`U(-1/\sqrt{H_{l-1}}, 1/\sqrt{H_{l-1}})` (the PyTorch ``nn.Linear`` default);
+        ``"xavier"``: :math:`U(\pm\sqrt{6/(H_{l-1}+H_l)})` (Glorot and Bengio,
+        2010), zero thresholds;
+        ``"he"``: :math:`N(0, 2/H_{l-1})` (He et al., 2015), zero thresholds; ``"zeros"``.
+    W : array_like, optional
+        Initial weights of shape ``(n_in + 1, n_out)``; overrides ``init``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Dense(2, 3, "sigmoid", rng=0)
+    >>> layer.W.data.shape
+    (3, 3)
+    >>> layer.forward(np.zeros((4, 2))).shape
+    (4, 3)
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation="tanh", rng=0, dtype=np.float64,
+                 init: str = "uniform", W=None) -> None:
+        for name, v in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} of Dense must be a positive int, got {describe(v)}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype of Dense must be float32 or float64, got {dtype}")
+        self.n_in, self.n_out, self.dtype = int(n_in), int(n_out), dtype
+        self.activation: Activation = get_activation(activation, n_units=self.n_out, dtype=dtype)
+        if W is None:
+            if init not in INITS:
+                raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
+            W = INITS[init](check_rng(rng), self.n_in, self.n_out, dtype)
+        else:
+            W = np.array(W, dtype=dtype)
+            if W.shape != (self.n_in + 1, self.n_out):
+                raise ValueError(
+                    f"W of Dense({self.n_in}, {self.n_out}) must have shape "
+                    f"({self.n_in + 1}, {self.n_out}) (row 0 = thresholds), got {W.shape}"
+                )
+        self.init = init
+        self.W = Parameter(np.ascontiguousarray(W), name="W")
+        self._act_params = self.activation.parameters()
+        self.cache: DenseCache | None = None
+
+    def parameters(self) -> list[Parameter]:
+        return [self.W, *self._act_params]
+
+    def forward(self, x, train=False):
+        W = self.W.data
+        S = x @ W[1:]
+        S -= W[0]
+        out = self.activation.value(S)
+        self.cache = DenseCache(x, S, out)
+        return out
+
+    def z(self) -> np.ndarray:
+        r"""The derivative :math:`z^l = \sigma'(S^l)` at the cached forward pass."""
+        c = self.cache
+        return self.activation.derivative(c.S, c.x_out)
+
+    def backward(self, grad_out, need_input_grad=True):
+        c = self.cache
+        if c is None:
+            raise RuntimeError("Dense.backward called before forward")
+        act = self.activation
+        if act.is_identity:
+            delta = grad_out
+        else:
+            delta = act.derivative(c.S, c.x_out)
+            delta *= grad_out
+            if self._act_params:
+                act.backward_params(c.S, grad_out)
+        W = self.W.data
+        g = _grad_buffer(self.W)
+        np.matmul(c.x_in.T, delta, out=g[1:])
+        np.sum(delta, axis=0, out=g[0])
+        np.negative(g[0], out=g[0])
+        if need_input_grad:
+            return delta @ W[1:].T
+        return None
+
+    def config(self) -> dict:
+        return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out,
+                "activation": self.activation.config()}
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"

@@ -1,0 +1,411 @@
+r"""Loss functions :math:`\mathcal{L}` and their derivatives with respect to the network output.
+
+Slide «Напоминание: модели классификации и регрессии»: regression losses are functions of
+the error :math:`\varepsilon_i = a(x_i, w) - y_i` (:math:`\varepsilon^2`, :math:`|\varepsilon|`,
+:math:`(|\varepsilon| - c)_+`), two-class losses are functions of the margin
+:math:`M_i = g(x_i, w)\, y_i`, :math:`y_i \in \{-1, +1\}` (:math:`\ln(1 + e^{-M})`,
+:math:`(1 - M)_+`); for :math:`M` classes the softmax cross-entropy.
+
+**Conventions.**
+
+* The value is the **mean over the objects of the batch** of the per-object loss
+  :math:`\mathcal{L}_i`, and :math:`\mathcal{L}_i` is the **sum over the outputs** :math:`m`
+  (as on the slide «Задача дифференцирования суперпозиции функций»:
+  :math:`\mathcal{L}_i = \tfrac12 \sum_m (a_m(x_i) - y_{im})^2`). The gradient returned by
+  :meth:`Loss.grad` is the gradient of that mean: :math:`\varepsilon^L_i / n` in the
+  slide's notation.
+* :class:`SquaredError` carries the factor :math:`\tfrac12` of the slide. PyTorch's
+  ``MSELoss()`` is the mean of :math:`\varepsilon^2` over **all elements** (objects and
+  outputs), so ``torch_mse == 2 * SquaredError() / M`` for :math:`M` outputs.
+* Inputs are trusted by :meth:`Loss.value_and_grad` (the hot path); the targets are
+  validated once by :meth:`Loss.prepare_target`, which
+  :meth:`lecturenn.network.Network.loss_and_grad` calls unless told not to.
+
+The derivative of every loss is derived with SymPy in :mod:`lecturenn.derivations.backprop`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lecturenn._validation import check_positive, describe
+
+__all__ = [
+    "Loss",
+    "SquaredError",
+    "AbsoluteError",
+    "EpsilonInsensitive",
+    "LogisticLoss",
+    "HingeLoss",
+    "SoftmaxCrossEntropy",
+    "get_loss",
+    "LOSSES",
+]
+
+
+class Loss:
+    """Base class of a loss. Subclasses implement :meth:`per_object` and :meth:`value_and_grad`.
+
+    Attributes
+    ----------
+    kind : str
+        ``"regression"`` (targets are real numbers), ``"margin"`` (two classes,
+        targets :math:`\\pm1`) or ``"multiclass"`` (integer class labels).
+    """
+
+    name = "loss"
+    kind = "regression"
+
+    # -- validation at the API boundary ------------------------------------------------
+    def prepare_target(self, y, output_shape: tuple[int, int], dtype=np.float64) -> np.ndarray:
+        """Validate targets ``y`` for an output of shape ``(n, M)``; return them in canonical form.
+
+        Raises
+        ------
+        TypeError
+            Non-numeric targets.
+        ValueError
+            Wrong number of objects or outputs, non-finite values, labels out of range.
+        """
+        raise NotImplementedError
+
+    # -- the math ------------------------------------------------------------------------
+    def per_object(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        r"""The per-object losses :math:`\mathcal{L}_i`, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def value_and_grad(self, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        r"""The mean loss and its gradient :math:`\partial Q/\partial a` (shaped like ``a``)."""
+        raise NotImplementedError
+
+    def value(self, a, y) -> float:
+        """The mean loss over the batch."""
+        return float(np.mean(self.per_object(a, y)))
+
+    def grad(self, a, y) -> np.ndarray:
+        r"""The gradient of the mean loss with respect to the output ``a``."""
+        return self.value_and_grad(a, y)[1]
+
+    def __call__(self, a, y) -> float:
+        return self.value(a, y)
+
+    def config(self) -> dict:
+        """A JSON-serialisable description from which :func:`get_loss` rebuilds the loss."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _check_n(y, n, name="y"):
+    if y.shape[0] != n:
+        raise ValueError(f"{name} has {y.shape[0]} objects but the network output has {n}")
+
+
+def _numeric(name, y):
+    y = np.asarray(y)
+    if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer)
+                               or np.issubdtype(y.dtype, np.floating)):
+        raise TypeError(f"{name} must be a real numeric array, got {describe(y)}")
+    if y.ndim == 0:
+        raise ValueError(f"{name} must be an array with one entry per object, got a scalar")
+    if y.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {y.shape}")
+    return y
+
+
+class _Regression(Loss):
+    kind = "regression"
+
+    def prepare_target(self, y, output_shape, dtype=np.float64):
+        n, m = output_shape
+        y = _numeric("y", y)
+        if y.ndim == 1 and m == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[1] != m:
+            raise ValueError(
+                f"y for {type(self).__name__} must have shape (n, {m}) to match the network "
+                f"output" + (" (or (n,))" if m == 1 else "") + f", got {y.shape}"
+            )
+        _check_n(y, n)
+        y = y.astype(dtype, copy=False)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y must be finite, got NaN or infinity")
+        return y
+
+
+class SquaredError(_Regression):
+    r"""Squared error with the slide's factor one half.
+
+    .. math::
+
+        \mathcal{L}_i = \tfrac12 \sum_{m=1}^M \varepsilon_{im}^2, \quad
+        \varepsilon_{im} = a_m(x_i) - y_{im}, \qquad
+        \frac{\partial \mathcal{L}_i}{\partial a_m} = \varepsilon_{im}.
+
+    Slides «Задача дифференцирования суперпозиции функций» and «Рекуррентное вычисление
+    частных производных» (where :math:`\partial\mathcal{L}_i/\partial x^L_m = \varepsilon^L_{im}`).
+    Relation to PyTorch: ``torch.nn.MSELoss()(a, y) == 2 * SquaredError()(a, y) / M``.
+    """
+
+    name = "squared"
+
+    def per_object(self, a, y):
+        e = a - y
+        return 0.5 * np.einsum("ij,ij->i", e, e)
+
+    def value_and_grad(self, a, y):
+        e = a - y
+        n = a.shape[0]
+        val = 0.5 * float(np.vdot(e, e)) / n
+        e *= 1.0 / n
+        return val, e
+
+
+class AbsoluteError(_Regression):
+    r"""Absolute error :math:`\mathcal{L}_i = \sum_m |\varepsilon_{im}|`.
+
+    The derivative :math:`\operatorname{sign}\varepsilon` (0 at :math:`\varepsilon = 0`).
+    """
+
+    name = "absolute"
+
+    def per_object(self, a, y):
+        return np.abs(a - y).sum(axis=1)
+
+    def value_and_grad(self, a, y):
+        e = a - y
+        n = a.shape[0]
+        val = float(np.abs(e).sum()) / n
+        g = np.sign(e)
+        g *= 1.0 / n
+        return val, g
+
+
+class EpsilonInsensitive(_Regression):
+    r"""Vapnik's insensitive loss :math:`\mathcal{L}_i = \sum_m (|\varepsilon_{im}| - c)_+`.
+
+    The derivative is :math:`\operatorname{sign}(\varepsilon)\,[|\varepsilon| > c]`.
+
+    Parameters
+    ----------
+    c : float
+        The width of the insensitive zone, :math:`c \ge 0`.
+    """
+
+    name = "epsilon_insensitive"
+
+    def __init__(self, c: float = 0.1) -> None:
+        self.c = check_positive("c", c, strict=False)
+
+    def per_object(self, a, y):
+        return np.maximum(np.abs(a - y) - self.c, 0).sum(axis=1)
+
+    def value_and_grad(self, a, y):
+        e = a - y
+        n = a.shape[0]
+        ae = np.abs(e)
+        val = float(np.maximum(ae - self.c, 0).sum()) / n
+        g = np.sign(e)
+        g[ae <= self.c] = 0
+        g *= 1.0 / n
+        return val, g
+
+    def config(self):
+        return {"name": self.name, "c": self.c}
+
+    def __repr__(self):
+        return f"EpsilonInsensitive(c={self.c})"
+
+
+class _Margin(Loss):
+    kind = "margin"
+
+    def prepare_target(self, y, output_shape, dtype=np.float64):
+        n, m = output_shape
+        if m != 1:
+            raise ValueError(
+                f"{type(self).__name__} is a two-class margin loss: the network must have 1 output "
+                f"g(x), got {m} outputs (use SoftmaxCrossEntropy for {m} classes)"
+            )
+        y = _numeric("y", y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(
+                f"y for {type(self).__name__} must have shape (n,) or (n, 1), got {y.shape}"
+            )
+        _check_n(y, n)
+        bad = (y != 1) & (y != -1)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"y for {type(self).__name__} must be -1 or +1 (margin M = g(x) y), "
+                f"got {y[i]!r} at index {i}"
+            )
+        return y.astype(dtype).reshape(-1, 1)
+
+
+class LogisticLoss(_Margin):
+    r"""Logistic loss of the margin :math:`M_i = g(x_i)\,y_i`, :math:`y_i \in \{-1, +1\}`.
+
+    .. math::
+
+        \mathcal{L}_i = \ln\bigl(1 + e^{-M_i}\bigr), \qquad
+        \frac{\partial \mathcal{L}_i}{\partial g} = -y_i\,\sigma(-M_i).
+
+    Computed with ``logaddexp`` and a tanh-based sigmoid: finite for any finite margin.
+    Slide «Напоминание: модели классификации и регрессии».
+    """
+
+    name = "logistic"
+
+    def per_object(self, a, y):
+        return np.logaddexp(0, -(a * y))[:, 0]
+
+    def value_and_grad(self, a, y):
+        m = a * y
+        n = a.shape[0]
+        val = float(np.logaddexp(0, -m).sum()) / n
+        # sigma(-M) = 0.5 - 0.5 tanh(M / 2)
+        s = np.multiply(m, 0.5)
+        np.tanh(s, out=s)
+        s -= 1
+        s *= y
+        s *= 0.5 / n  # = -y sigma(-M) / n
+        return val, s
+
+
+class HingeLoss(_Margin):
+    r"""Hinge loss :math:`\mathcal{L}_i = (1 - M_i)_+`; derivative :math:`-y_i [M_i < 1]`."""
+
+    name = "hinge"
+
+    def per_object(self, a, y):
+        return np.maximum(1 - a * y, 0)[:, 0]
+
+    def value_and_grad(self, a, y):
+        m = a * y
+        n = a.shape[0]
+        val = float(np.maximum(1 - m, 0).sum()) / n
+        g = np.where(m < 1, -y, 0).astype(a.dtype, copy=False)
+        g *= 1.0 / n
+        return val, g
+
+
+class SoftmaxCrossEntropy(Loss):
+    r"""Softmax cross-entropy for :math:`M` classes with integer labels :math:`y_i \in \{0..M-1\}`.
+
+    The network outputs the scores (logits) :math:`a_m`; the loss applies the softmax:
+
+    .. math::
+
+        p_{im} = \frac{e^{a_{im}}}{\sum_k e^{a_{ik}}}, \qquad
+        \mathcal{L}_i = -\ln p_{i y_i} = \ln\sum_k e^{a_{ik}} - a_{i y_i}, \qquad
+        \frac{\partial \mathcal{L}_i}{\partial a_{im}} = p_{im} - [m = y_i].
+
+    Log-sum-exp with the maximum subtracted: finite for any finite scores. Matches
+    ``torch.nn.CrossEntropyLoss()`` (mean over the batch).
+    """
+
+    name = "cross_entropy"
+    kind = "multiclass"
+
+    def prepare_target(self, y, output_shape, dtype=np.float64):
+        n, m = output_shape
+        if m < 2:
+            raise ValueError(
+                f"SoftmaxCrossEntropy needs a network with M >= 2 outputs, got {m} "
+                "(for two classes with one output use LogisticLoss)"
+            )
+        y = _numeric("y", y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(
+                f"y for SoftmaxCrossEntropy must be integer class labels of shape (n,), "
+                f"got {y.shape}"
+            )
+        _check_n(y, n)
+        if not np.issubdtype(y.dtype, np.integer):
+            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+                raise TypeError(
+                    f"y for SoftmaxCrossEntropy must be integer class labels, got {describe(y)} "
+                    "with non-integer values"
+                )
+        bad = (y < 0) | (y >= m)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"class label y[{i}] = {y[i]!r} is out of range: the network has M = {m} outputs, "
+                f"so labels must be in 0..{m - 1}"
+            )
+        return y.astype(np.intp)
+
+    @staticmethod
+    def _shifted(a):
+        return a - a.max(axis=1, keepdims=True)
+
+    def per_object(self, a, y):
+        s = self._shifted(a)
+        lse = np.log(np.exp(s).sum(axis=1))
+        return lse - s[np.arange(a.shape[0]), y]
+
+    def value_and_grad(self, a, y):
+        n = a.shape[0]
+        s = self._shifted(a)
+        p = np.exp(s)
+        z = p.sum(axis=1, keepdims=True)
+        rows = np.arange(n)
+        val = float(np.log(z).sum() - s[rows, y].sum()) / n
+        p /= z
+        p[rows, y] -= 1
+        p *= 1.0 / n
+        return val, p
+
+    def probabilities(self, a) -> np.ndarray:
+        """The softmax :math:`p_{im}` of the scores ``a``."""
+        s = self._shifted(np.asarray(a))
+        p = np.exp(s)
+        p /= p.sum(axis=1, keepdims=True)
+        return p
+
+
+#: loss names accepted by :func:`get_loss`
+LOSSES = {
+    "squared": SquaredError,
+    "squared_error": SquaredError,
+    "mse": SquaredError,
+    "absolute": AbsoluteError,
+    "absolute_error": AbsoluteError,
+    "mae": AbsoluteError,
+    "epsilon_insensitive": EpsilonInsensitive,
+    "logistic": LogisticLoss,
+    "log": LogisticLoss,
+    "hinge": HingeLoss,
+    "cross_entropy": SoftmaxCrossEntropy,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+    "ce": SoftmaxCrossEntropy,
+}
+
+
+def get_loss(spec) -> Loss:
+    """Turn a name, a config dict or a :class:`Loss` into a :class:`Loss`.
+
+    Names: ``"squared"`` (``"mse"``), ``"absolute"`` (``"mae"``), ``"epsilon_insensitive"``,
+    ``"logistic"``, ``"hinge"``, ``"cross_entropy"`` (``"ce"``).
+    """
+    if isinstance(spec, Loss):
+        return spec
+    kwargs = {}
+    if isinstance(spec, dict):
+        kwargs = {k: v for k, v in spec.items() if k != "name"}
+        spec = spec.get("name")
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"loss must be a name (one of {sorted(LOSSES)}) or a Loss, got {describe(spec)}"
+        )
+    key = spec.lower()
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {spec!r}; expected one of {sorted(LOSSES)}")
+    return LOSSES[key](**kwargs)

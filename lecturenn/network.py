@@ -1,0 +1,330 @@
+r"""A feed-forward network of layers trained by BackProp.
+
+Slides «Обобщение: полносвязная нейронная сеть с L слоями», «Задача дифференцирования
+суперпозиции функций», «Рекуррентное вычисление частных производных», «Быстрое вычисление
+градиента», «Алгоритм обратного распространения ошибки BackProp».
+
+The forward pass computes :math:`x^l = \sigma^l(S^l)` layer by layer; the backward pass
+starts from the output error :math:`\varepsilon^L = \partial Q/\partial x^L` given by the loss
+and runs the recurrence
+
+.. math::
+
+    \varepsilon^{l-1}_{ik} = \sum_{h=1}^{H_l} \varepsilon^l_{ih}\, z^l_{ih}\, w^l_{kh}, \qquad
+    \frac{\partial Q}{\partial w^l_{kh}} = \sum_i \varepsilon^l_{ih}\, z^l_{ih}\, x^{l-1}_{ik},
+
+vectorised over the batch: :math:`\varepsilon^{l-1} = (\varepsilon^l \odot z^l)\,(W^l_{1:})^\top`
+and :math:`\nabla_{W^l} Q = [-1,\ x^{l-1}]^\top (\varepsilon^l \odot z^l)`. Checked against
+Rumelhart, Hinton and Williams (1986), against SymPy (:mod:`lecturenn.derivations.backprop`),
+finite differences (:mod:`lecturenn.gradcheck`) and PyTorch (``tests/test_torch_reference.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lecturenn._validation import describe
+from lecturenn.layers import Dense, Layer, layer_from_config
+from lecturenn.losses import Loss, get_loss
+from lecturenn.parameter import Parameter
+
+__all__ = ["Network", "BackPropTrace"]
+
+
+@dataclass
+class BackPropTrace:
+    r"""The quantities of the slide «Алгоритм обратного распространения ошибки BackProp».
+
+    Indices follow the slide: ``S[l]``, ``x[l]``, ``z[l]``, ``eps[l]`` for layers
+    :math:`l = 1, \dots, L`; ``x[0]`` is the input and ``S[0] = z[0] = None``. Rows are the
+    objects :math:`i`. Layers that are not :class:`lecturenn.layers.Dense` (e.g. dropout)
+    have ``S[l] = z[l] = None``.
+
+    Attributes
+    ----------
+    S : list
+        Weighted sums :math:`S^l_{ih}`.
+    x : list
+        Layer outputs :math:`x^l_{ih}` (without the constant :math:`x_0 = -1`).
+    z : list
+        Derivatives :math:`z^l_{ih} = \sigma'(S^l_{ih})`.
+    eps : list
+        Errors :math:`\varepsilon^l_{ih} = \partial\mathcal{L}_i/\partial x^l_{ih}` of each object
+        (the slide's per-object errors, *not* divided by the batch size); filled by
+        :meth:`Network.backprop_trace`, ``eps[0]`` is the error of the input.
+    loss : float or None
+        The mean loss of the batch.
+    grads : dict
+        :math:`\partial Q/\partial w` (mean over the batch) by parameter name.
+    """
+
+    S: list = field(default_factory=list)
+    x: list = field(default_factory=list)
+    z: list = field(default_factory=list)
+    eps: list = field(default_factory=list)
+    loss: float | None = None
+    grads: dict = field(default_factory=dict)
+
+
+class Network:
+    r"""A feed-forward network :math:`a(x) = x^L`, built from widths or from layers.
+
+    Parameters
+    ----------
+    layers : list of int or list of Layer
+        Either the widths :math:`[H_0, H_1, \dots, H_L]` (then :math:`L` dense layers are
+        built), or a list of :class:`lecturenn.layers.Layer` objects whose widths chain.
+    activation : str or dict, optional
+        Hidden-layer activation for the widths form (``"tanh"`` by default).
+    output : str or dict, optional
+        Output activation for the widths form (``"identity"`` by default: the network
+        outputs scores :math:`g(x)` or logits; the loss applies sigmoid/softmax).
+    rng : numpy.random.Generator or int, optional
+        Random source of the initial weights for the widths form (seed 0 by default).
+    dtype : numpy dtype, optional
+        ``float64`` (default) or ``float32`` for the widths form.
+    init : str, optional
+        Weight initialisation of the widths form, see :class:`lecturenn.layers.Dense`.
+
+    Attributes
+    ----------
+    layers : list of Layer
+    sizes : list of int
+        :math:`[H_0, \dots, H_L]`.
+    training : bool
+        Mode switched by :meth:`train` and :meth:`eval` (matters for dropout-like layers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lecturenn.losses import SquaredError
+    >>> net = Network([2, 3, 1], activation="sigmoid", rng=0)
+    >>> [p.name for p in net.parameters()]
+    ['layers.0.W', 'layers.1.W']
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0]]); y = np.array([1.0, -1.0])
+    >>> loss = net.loss_and_grad(X, y, SquaredError())
+    >>> net.parameters()[0].grad.shape
+    (3, 3)
+    """
+
+    def __init__(self, layers, activation="tanh", output="identity", rng=0,
+                 dtype=np.float64, init: str = "uniform") -> None:
+        if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or len(layers) == 0:
+            raise ValueError(f"layers must be a non-empty list of widths or of Layer objects, "
+                             f"got {describe(layers)}")
+        layers = list(layers)
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in layers):
+            if len(layers) < 2:
+                raise ValueError(f"the widths form needs at least [H_0, H_1], got {layers}")
+            from lecturenn._validation import check_rng
+
+            gen = check_rng(rng)
+            built = []
+            for i in range(len(layers) - 1):
+                act = output if i == len(layers) - 2 else activation
+                built.append(Dense(int(layers[i]), int(layers[i + 1]), act, rng=gen,
+                                   dtype=dtype, init=init))
+            layers = built
+        elif all(isinstance(v, Layer) for v in layers):
+            pass
+        else:
+            bad = next(v for v in layers if not isinstance(v, Layer))
+            raise TypeError(f"layers must be all ints (widths) or all Layer objects, "
+                            f"got {describe(bad)} among them")
+        for i in range(1, len(layers)):
+            if layers[i].n_in != layers[i - 1].n_out:
+                raise ValueError(
+                    f"layer {i} ({layers[i]!r}) expects input width {layers[i].n_in}, "
+                    f"but layer {i - 1} ({layers[i - 1]!r}) outputs {layers[i - 1].n_out}"
+                )
+        self.layers: list[Layer] = layers
+        self.sizes = [layers[0].n_in] + [lay.n_out for lay in layers]
+        dtypes = {p.data.dtype for p in self._raw_parameters()}
+        if len(dtypes) > 1:
+            raise TypeError(f"all layers must have the same dtype, got {sorted(map(str, dtypes))}")
+        self.dtype = dtypes.pop() if dtypes else np.dtype(dtype)
+        self.training = True
+        self._named: list[tuple[str, Parameter]] = []
+        for i, lay in enumerate(self.layers):
+            local = {}
+            for p in lay.parameters():
+                base = p.name.rsplit(".", 1)[-1]
+                key, k = base, 1
+                while key in local:
+                    key, k = f"{base}{k}", k + 1
+                local[key] = p
+                p.name = f"layers.{i}.{key}"
+                self._named.append((p.name, p))
+        self._params = [p for _, p in self._named]
+
+    # -- parameters and modes -------------------------------------------------------
+    def _raw_parameters(self):
+        return [p for lay in self.layers for p in lay.parameters()]
+
+    def parameters(self) -> list[Parameter]:
+        """All trainable parameters, named ``"layers.<l>.<name>"`` (``l`` from 0)."""
+        return list(self._params)
+
+    def named_parameters(self) -> dict[str, Parameter]:
+        """The parameters by name."""
+        return dict(self._named)
+
+    @property
+    def n_params(self) -> int:
+        r""":math:`\dim w`, the number of trainable numbers."""
+        return int(sum(p.size for p in self._params))
+
+    def train(self) -> Network:
+        """Switch to training mode (as in PyTorch); returns the network."""
+        self.training = True
+        return self
+
+    def eval(self) -> Network:
+        """Switch to inference mode (as in PyTorch); returns the network."""
+        self.training = False
+        return self
+
+    # -- forward --------------------------------------------------------------------
+    def _check_input(self, X) -> np.ndarray:
+        if type(X) is not np.ndarray or X.dtype != self.dtype:
+            X = np.asarray(X)
+            if X.dtype == bool or np.issubdtype(X.dtype, np.integer):
+                X = X.astype(self.dtype)
+            elif np.issubdtype(X.dtype, np.floating):
+                if X.dtype != self.dtype:
+                    raise TypeError(
+                        f"X has dtype {X.dtype} but the network has dtype {self.dtype}; "
+                        f"convert it explicitly: X.astype(np.{self.dtype})"
+                    )
+            else:
+                raise TypeError(f"X must be a real numeric array, got {describe(X)}")
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"X of layer 0 ({self.layers[0]!r}) must have shape (n, {self.sizes[0]}), "
+                f"got {X.shape}"
+            )
+        if X.shape[0] == 0:
+            raise ValueError("X is an empty batch (0 objects)")
+        return X
+
+    def _forward(self, X, train):
+        for lay in self.layers:
+            X = lay.forward(X, train)
+        return X
+
+    def forward(self, X) -> np.ndarray:
+        r"""The network output :math:`x^L = a(X)`, shape ``(n, H_L)``, in the current mode."""
+        return self._forward(self._check_input(X), self.training)
+
+    __call__ = forward
+
+    def forward_trace(self, X) -> BackPropTrace:
+        r"""The forward pass of the BackProp slide, keeping :math:`S^l, x^l, z^l`."""
+        X = self._check_input(X)
+        tr = BackPropTrace(S=[None], x=[X], z=[None])
+        for lay in self.layers:
+            X = lay.forward(X, self.training)
+            c = lay.cache
+            if isinstance(lay, Dense):
+                tr.S.append(c.S)
+                tr.z.append(lay.z())
+            else:
+                tr.S.append(None)
+                tr.z.append(None)
+            tr.x.append(X)
+        return tr
+
+    # -- backward -------------------------------------------------------------------
+    def backward(self, grad_out: np.ndarray, record: list | None = None) -> None:
+        r"""Back-propagate :math:`\varepsilon^L = \partial Q/\partial x^L` from the last forward.
+
+        Overwrites ``grad`` of every parameter. If ``record`` is a list, the errors
+        :math:`\varepsilon^L, \dots, \varepsilon^0` are appended to it.
+        """
+        g = grad_out
+        last = len(self.layers) - 1
+        for j in range(last, -1, -1):
+            if record is not None:
+                record.append(g)
+            g = self.layers[j].backward(g, need_input_grad=(j > 0 or record is not None))
+        if record is not None:
+            record.append(g)
+
+    def loss_and_grad(self, X, y, loss, check: bool = True) -> float:
+        r"""Forward and backward on a batch: return the mean loss, fill every ``p.grad``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, H_0)
+        y : array_like
+            Targets in the form the loss expects (see :mod:`lecturenn.losses`).
+        loss : Loss or str
+        check : bool, optional
+            Validate ``y`` (shape, labels in range). :func:`lecturenn.training.fit` validates
+            the whole data set once and passes ``False`` on its hot path.
+
+        Returns
+        -------
+        float
+            :math:`Q = \frac1n\sum_i \mathcal{L}_i` at the current weights.
+        """
+        if not isinstance(loss, Loss):
+            loss = get_loss(loss)
+        out = self._forward(self._check_input(X), self.training)
+        if check:
+            y = loss.prepare_target(y, out.shape, out.dtype)
+        value, g = loss.value_and_grad(out, y)
+        self.backward(g)
+        return value
+
+    def backprop_trace(self, X, y, loss) -> BackPropTrace:
+        r"""One BackProp pass keeping all the slide names: S, x, z, ε and the gradients."""
+        if not isinstance(loss, Loss):
+            loss = get_loss(loss)
+        tr = self.forward_trace(X)
+        out = tr.x[-1]
+        y = loss.prepare_target(y, out.shape, out.dtype)
+        value, g = loss.value_and_grad(out, y)
+        rec: list = []
+        self.backward(g, record=rec)
+        n = out.shape[0]
+        tr.eps = [e * n for e in reversed(rec)]
+        tr.loss = value
+        tr.grads = {name: p.grad.copy() for name, p in self._named}
+        return tr
+
+    # -- (de)serialisation ----------------------------------------------------------
+    def config(self) -> dict:
+        """The architecture as a JSON-serialisable dict (no weights)."""
+        return {"format": "lecturenn.Network", "version": 1, "dtype": str(self.dtype),
+                "layers": [lay.config() for lay in self.layers]}
+
+    @classmethod
+    def from_config(cls, cfg: dict, rng=0) -> Network:
+        """Build a network (fresh weights) from :meth:`config`."""
+        if not isinstance(cfg, dict) or cfg.get("format") != "lecturenn.Network":
+            raise ValueError(f"not a lecturenn.Network config: {describe(cfg)}")
+        from lecturenn._validation import check_rng
+
+        gen = check_rng(rng)
+        dtype = np.dtype(cfg["dtype"])
+        return cls([layer_from_config(c, rng=gen, dtype=dtype) for c in cfg["layers"]])
+
+    def save(self, path) -> None:
+        """Save weights and architecture to ``.npz``; see :func:`lecturenn.serialization.save`."""
+        from lecturenn.serialization import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path) -> Network:
+        """Rebuild a saved network; see :func:`lecturenn.serialization.load`."""
+        from lecturenn.serialization import load
+
+        return load(path)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(lay) for lay in self.layers)
+        return f"Network([{inner}])"
