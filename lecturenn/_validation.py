@@ -89,7 +89,7 @@ def as_binary_array(name: str, value, *, ndim: int | Sequence[int] | None = None
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{name} must be Boolean (0/1 or False/True), got {arr[idx]!r} at index {idx}"
+            f"{name} must be Boolean (0/1 or False/True), got {arr[idx].item()!r} at index {idx}"
         )
     return arr.astype(np.int64)
 

@@ -1,0 +1,101 @@
+"""The input checks shared by all modules: each error names the argument and what was wrong."""
+
+import numpy as np
+import pytest
+
+from lecturenn._validation import (
+    as_binary_array,
+    as_float_array,
+    check_in_range,
+    check_positive,
+    check_rng,
+    check_shape,
+)
+from lecturenn.parameter import Parameter, as_parameter_list, zero_grad
+
+
+def test_as_float_array_converts_and_keeps_values():
+    arr = as_float_array("X", [[1, 2], [3, 4]], ndim=2)
+    assert arr.dtype == np.float64
+    np.testing.assert_array_equal(arr, [[1.0, 2.0], [3.0, 4.0]])
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "exc", "match"),
+    [
+        ([1, 2], {"ndim": 2}, ValueError, r"X must be a 2-dimensional array, got shape \(2,\)"),
+        ([], {}, ValueError, r"X must not be empty"),
+        ([1.0, np.nan], {}, ValueError, r"X must be finite, got nan at index \(1,\)"),
+        (["a", "b"], {}, TypeError, r"X must be a real numeric array"),
+        ([1 + 2j], {}, TypeError, r"X must be a real numeric array"),
+    ],
+)
+def test_as_float_array_errors_name_the_argument(value, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        as_float_array("X", value, **kwargs)
+
+
+def test_as_binary_array_accepts_bools_and_rejects_other_values():
+    np.testing.assert_array_equal(as_binary_array("x", [True, False, 1, 0]), [1, 0, 1, 0])
+    with pytest.raises(ValueError, match=r"x must be Boolean .* got 2 at index \(1,\)"):
+        as_binary_array("x", [0, 2])
+    with pytest.raises(ValueError, match=r"got 0.5 at index \(0, 1\)"):
+        as_binary_array("x", [[1, 0.5]])
+
+
+def test_check_shape_reports_expected_and_got():
+    check_shape("W", np.zeros((3, 2)), (3, None))
+    with pytest.raises(ValueError, match=r"W in layer 1 must have shape \(4, n\), got \(3, 2\)"):
+        check_shape("W", np.zeros((3, 2)), (4, None), where="layer 1")
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, np.inf, np.nan])
+def test_check_positive_rejects(bad):
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        check_positive("lr", bad)
+
+
+def test_check_positive_rejects_non_numbers():
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        check_positive("lr", "0.1")
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        check_positive("lr", True)
+    assert check_positive("eps", 0, strict=False) == 0.0
+
+
+def test_check_in_range_half_open_interval():
+    assert check_in_range("gamma", 0.0, 0, 1) == 0.0
+    with pytest.raises(ValueError, match=r"gamma must lie in \[0, 1\), got 1"):
+        check_in_range("gamma", 1, 0, 1)
+
+
+def test_check_rng_seed_and_generator_and_reproducibility():
+    a = check_rng(7).normal(size=3)
+    b = check_rng(np.random.default_rng(7)).normal(size=3)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int seed"):
+        check_rng(np.random.RandomState(0))
+    with pytest.raises(TypeError, match="rng must be"):
+        check_rng(None)
+
+
+def test_parameter_zero_grad_and_list_checks():
+    p = Parameter([1, 2, 3], name="w")
+    assert p.dtype == np.float64 and p.shape == (3,) and p.grad is None
+    zero_grad([p])
+    np.testing.assert_array_equal(p.grad, np.zeros(3))
+    p.grad += 1
+    p.zero_grad()
+    np.testing.assert_array_equal(p.grad, np.zeros(3))
+    assert as_parameter_list(p) == [p]
+    with pytest.raises(TypeError, match="not a bare numpy array"):
+        as_parameter_list(np.zeros(3))
+    with pytest.raises(ValueError, match="params is empty"):
+        as_parameter_list([])
+    with pytest.raises(TypeError, match=r"params\[1\] must be a Parameter, got int"):
+        as_parameter_list([p, 3])
+
+
+def test_parameter_keeps_float32():
+    p = Parameter(np.zeros(2, dtype=np.float32))
+    assert p.dtype == np.float32
