@@ -63,7 +63,7 @@ def use_book_style() -> None:
 
 
 def grid_points(xlim, ylim, resolution: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A regular grid over a rectangle: ``(xx, yy, points)`` with ``points`` of shape ``(r*r, 2)``."""
+    """A regular grid over a rectangle: ``(xx, yy, points)``, ``points`` of shape ``(r*r, 2)``."""
     if int(resolution) < 2:
         raise ValueError(f"resolution must be >= 2, got {resolution!r}")
     xs = np.linspace(float(xlim[0]), float(xlim[1]), int(resolution))

@@ -128,7 +128,8 @@ def check_page(chromium: str, page: Path, html_root: Path) -> list[str]:
                 problems.append(f"{name}: MathJax script {s} is not in the built book")
         if dom.mjx < static.math_nodes:
             problems.append(
-                f"{name}: {static.math_nodes} formulas in the page, only {dom.mjx} typeset by MathJax"
+                f"{name}: {static.math_nodes} formulas in the page, "
+                f"only {dom.mjx} typeset by MathJax"
             )
     if dom.merror:
         problems.append(f"{name}: MathJax reported {dom.merror} TeX error(s)")
@@ -136,7 +137,8 @@ def check_page(chromium: str, page: Path, html_root: Path) -> list[str]:
     for raw in ("$$", "\\begin{"):
         i = text.find(raw)
         if i >= 0:
-            problems.append(f"{name}: raw TeX {raw!r} left in the text: ...{text[max(0, i-60):i+60]!r}...")
+            context = text[max(0, i - 60) : i + 60]
+            problems.append(f"{name}: raw TeX {raw!r} left in the text: ...{context!r}...")
     for ext in sorted(set(static.external + dom.external)):
         problems.append(f"{name}: fetches from another machine: {ext}")
     print(f"  {str(name):45s} formulas {static.math_nodes:4d}  typeset {dom.mjx:4d}  "
