@@ -38,6 +38,12 @@ __all__ = [
     "NonFiniteGradientError",
     "Optimizer",
     "SGD",
+    "Momentum",
+    "Nesterov",
+    "RMSProp",
+    "AdaDelta",
+    "Adam",
+    "Nadam",
     "clip_grad_norm",
     "global_grad_norm",
 ]
@@ -213,9 +219,6 @@ class Optimizer:
         and the optimizer's own buffers under the slide's names.
     """
 
-    #: True for methods that must evaluate the gradient at another point (a closure is required).
-    needs_closure = False
-
     def __init__(self, params, lr: float, *, clip=None, weight_decay=0.0, decoupled=False):
         self.params: list[Parameter] = as_parameter_list(params)
         self.lr = check_positive("lr", lr)
@@ -292,23 +295,59 @@ class Optimizer:
         ----------
         closure : callable, optional
             A function of no arguments that recomputes the gradients (``p.grad``) at the
-            current ``p.data`` and returns the loss. If given, it is called first.
+            current ``p.data`` and returns the loss. If given, it is called first (at the
+            look-ahead point for the methods that need one, see :class:`Nesterov`).
 
         Returns
         -------
         float or None
             What the closure returned, or ``None`` without a closure.
+
+        Raises
+        ------
+        ValueError
+            A gradient is missing or has the wrong shape; a closure is required but
+            not given.
+        NonFiniteGradientError
+            A gradient holds a NaN or an infinity. Raised before any parameter or state
+            buffer is changed.
         """
         _check_closure(closure)
         loss = None
-        if closure is not None:
-            loss = closure()
-        grads = self._prepare_grads()
+        if self._uses_lookahead():
+            if closure is None:
+                raise ValueError(
+                    f"{type(self).__name__} evaluates the gradient at the look-ahead point "
+                    "w - eta*gamma*v, so step() needs a closure that recomputes the loss and "
+                    "p.grad at the current p.data, e.g. opt.step(lambda: net.loss_and_grad(X, y, "
+                    "loss))"
+                )
+            self._move_to_lookahead()
+            try:
+                loss = closure()
+                # checks and L2 term at the look-ahead point, before anything is updated
+                grads = self._prepare_grads()
+            finally:
+                self._restore_from_lookahead()
+        else:
+            if closure is not None:
+                loss = closure()
+            grads = self._prepare_grads()
         self._decay_weights()
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             self._update(i, p, g)
             self.state[i]["k"] += 1
         return loss
+
+    def _uses_lookahead(self) -> bool:
+        return False
+
+    def _move_to_lookahead(self) -> None:  # pragma: no cover - only look-ahead methods
+        raise NotImplementedError
+
+    def _restore_from_lookahead(self) -> None:
+        for i, p in enumerate(self.params):
+            np.copyto(p.data, self.state[i]["_w"])
 
     def _update(self, i: int, p: Parameter, g: np.ndarray) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -358,3 +397,516 @@ class SGD(Optimizer):
 
 def _check_gamma(name: str, value) -> float:
     return check_in_range(name, value, 0.0, 1.0)
+
+
+def _check_variant(value, allowed: tuple[str, ...], name: str = "variant") -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {describe(value)}")
+    return value
+
+
+def _scratch(opt: Optimizer, i: int, key: str = "_buf") -> np.ndarray:
+    """A work array of the shape of ``params[i]``, allocated once (not part of the state)."""
+    s = opt.state[i]
+    buf = s.get(key)
+    if buf is None:
+        buf = np.empty_like(opt.params[i].data)
+        s[key] = buf
+    return buf
+
+
+class Momentum(Optimizer):
+    r"""The method of accumulated inertia (momentum, "heavy ball").
+
+    Slide «Напоминание: метод накопления инерции (momentum)»; checked against
+    Polyak (1964). The slide's form keeps the exponential moving average of the
+    gradients over :math:`\approx 1/(1-\gamma)` last iterations:
+
+    .. math::
+
+        v := \gamma v + (1-\gamma)\,\nabla\mathcal{L}(w, x_i), \qquad w := w - \eta v.
+
+    Polyak's heavy ball :math:`w_{k+1} = w_k - \alpha\nabla\mathcal{L}(w_k) +
+    \beta(w_k - w_{k-1})` and the form :math:`u := \gamma u + \alpha\nabla\mathcal{L}`,
+    :math:`w := w - u` of PyTorch's ``SGD(momentum=...)`` produce **the same points** when
+
+    .. math::
+
+        \beta = \gamma, \qquad \alpha = \eta(1-\gamma), \qquad u = \eta v
+
+    (:func:`lecturenn.derivations.optimizers.momentum_heavy_ball_equivalence`). So the
+    slide's :math:`\eta` is :math:`1/(1-\gamma)` times the learning rate of the
+    heavy-ball form: ``torch.optim.SGD(lr=eta * (1 - gamma), momentum=gamma)``.
+
+    Parameters
+    ----------
+    params : list of Parameter, Parameter or a model with ``parameters()``
+        What to optimize.
+    lr : float
+        :math:`\eta > 0` of the slide's (averaged) form.
+    gamma : float, optional
+        :math:`\gamma \in [0, 1)`, default 0.9 (Sutskever et al. 2013). ``gamma=0`` is SGD.
+    clip, weight_decay, decoupled
+        See :class:`Optimizer`.
+
+    Notes
+    -----
+    State: ``state[i]["v"]`` (the averaged gradient, starts at 0) and ``"k"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lecturenn.parameter import Parameter
+    >>> w = Parameter(np.array([1.0]), name="w")
+    >>> opt = Momentum([w], lr=1.0, gamma=0.5)
+    >>> w.grad = np.array([2.0]); opt.step(); w.data      # v = 0.5*0 + 0.5*2 = 1
+    array([0.])
+    >>> w.grad = np.array([2.0]); opt.step(); w.data      # v = 0.5*1 + 0.5*2 = 1.5
+    array([-1.5])
+    """
+
+    def __init__(self, params, lr: float, gamma: float = 0.9, **kwargs):
+        super().__init__(params, lr, **kwargs)
+        self.gamma = _check_gamma("gamma", gamma)
+
+    def _update(self, i, p, g):
+        v = self._buffer(i, "v")
+        buf = _scratch(self, i)
+        v *= self.gamma
+        np.multiply(g, 1.0 - self.gamma, out=buf)
+        v += buf
+        np.multiply(v, self.lr, out=buf)
+        p.data -= buf
+
+
+class Nesterov(Optimizer):
+    r"""Nesterov's accelerated gradient (NAG) with the gradient at the look-ahead point.
+
+    Slide «Напоминание: метод накопления инерции (momentum)»; checked against
+    Nesterov (1983) in the constant-momentum form of Sutskever et al. (2013):
+
+    .. math::
+
+        v := \gamma v + (1-\gamma)\,\nabla\mathcal{L}(w - \eta\gamma v, x_i), \qquad
+        w := w - \eta v.
+
+    ``form="lookahead"`` (default) does exactly this: ``step(closure)`` moves every
+    parameter to :math:`w - \eta\gamma v`, calls the closure there, restores :math:`w`
+    bit for bit and updates. A closure is required.
+
+    ``form="reparametrized"`` stores the look-ahead point :math:`u = w - \eta\gamma v`
+    itself in ``p.data``. Then the gradient is taken at the current point, as in every
+    other method, and the same sequence of look-ahead points is produced by
+
+    .. math::
+
+        v := \gamma v + (1-\gamma)\,\nabla\mathcal{L}(u), \qquad
+        u := u - \eta\bigl(\gamma v + (1-\gamma)\nabla\mathcal{L}(u)\bigr)
+
+    (the change of variables is proved in
+    :func:`lecturenn.derivations.optimizers.nesterov_reparametrization`). This is
+    PyTorch's ``SGD(lr=eta * (1 - gamma), momentum=gamma, nesterov=True)``, whose iterates
+    are the look-ahead points :math:`u_k`; :math:`w_k = u_k + \eta\gamma v_k`.
+
+    Parameters
+    ----------
+    params : list of Parameter, Parameter or a model with ``parameters()``
+        What to optimize.
+    lr : float
+        :math:`\eta > 0`.
+    gamma : float, optional
+        :math:`\gamma \in [0, 1)`, default 0.9.
+    form : {"lookahead", "reparametrized"}, optional
+        See above.
+    clip, weight_decay, decoupled
+        See :class:`Optimizer`. Coupled weight decay adds :math:`\lambda` times the
+        look-ahead point, the gradient of the regularized loss there.
+
+    Notes
+    -----
+    State: ``state[i]["v"]``, ``"k"``; the look-ahead form also keeps a private copy of
+    :math:`w` (``"_w"``) to restore it exactly.
+    """
+
+    def __init__(self, params, lr: float, gamma: float = 0.9, *, form="lookahead", **kwargs):
+        super().__init__(params, lr, **kwargs)
+        self.gamma = _check_gamma("gamma", gamma)
+        self.form = _check_variant(form, ("lookahead", "reparametrized"), "form")
+
+    def _uses_lookahead(self):
+        return self.form == "lookahead"
+
+    def _move_to_lookahead(self):
+        c = -self.lr * self.gamma
+        for i, p in enumerate(self.params):
+            w = _scratch(self, i, "_w")
+            np.copyto(w, p.data)
+            v = self._buffer(i, "v")
+            np.multiply(v, c, out=p.data)
+            p.data += w
+
+    def _update(self, i, p, g):
+        v = self._buffer(i, "v")
+        buf = _scratch(self, i)
+        v *= self.gamma
+        np.multiply(g, 1.0 - self.gamma, out=buf)
+        v += buf
+        if self.form == "lookahead":
+            np.multiply(v, self.lr, out=buf)
+        else:  # u := u - eta*(gamma*v + (1-gamma)*g); buf holds (1-gamma)*g
+            tmp = _scratch(self, i, "_buf2")
+            np.multiply(v, self.gamma, out=tmp)
+            buf += tmp
+            buf *= self.lr
+        p.data -= buf
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp: divide the gradient by a running root mean square of its recent values.
+
+    Slide «Адаптивные градиенты»; checked against Tieleman and Hinton (2012),
+    lecture 6e of "Neural Networks for Machine Learning":
+
+    .. math::
+
+        G := \alpha G + (1-\alpha)\,\nabla\mathcal{L}\odot\nabla\mathcal{L}, \qquad
+        w := w - \eta\,\nabla\mathcal{L}\oslash(\sqrt{G} + \varepsilon),
+
+    :math:`\odot`, :math:`\oslash` and the square root taken elementwise. The lecture
+    uses :math:`\alpha = 0.9` and no :math:`\varepsilon`; the slide and PyTorch add
+    :math:`\varepsilon` outside the root, as here. PyTorch: ``RMSprop(lr=eta,
+    alpha=alpha, eps=eps)`` is the same update.
+
+    Parameters
+    ----------
+    params : list of Parameter, Parameter or a model with ``parameters()``
+        What to optimize.
+    lr : float
+        :math:`\eta > 0` (the lecture gives no default).
+    alpha : float, optional
+        :math:`\alpha \in [0, 1)`, default 0.9 (the lecture's value).
+    eps : float, optional
+        :math:`\varepsilon > 0`, default 1e-8.
+    clip, weight_decay, decoupled
+        See :class:`Optimizer`.
+
+    Notes
+    -----
+    State: ``state[i]["G"]`` (starts at 0) and ``"k"``.
+    """
+
+    def __init__(self, params, lr: float, alpha: float = 0.9, eps: float = 1e-8, **kwargs):
+        super().__init__(params, lr, **kwargs)
+        self.alpha = _check_gamma("alpha", alpha)
+        self.eps = check_positive("eps", eps)
+
+    def _update(self, i, p, g):
+        G = self._buffer(i, "G")
+        buf = _scratch(self, i)
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - self.alpha
+        G *= self.alpha
+        G += buf
+        np.sqrt(G, out=buf)
+        buf += self.eps
+        np.divide(g, buf, out=buf)
+        buf *= self.lr
+        p.data -= buf
+
+
+class AdaDelta(Optimizer):
+    r"""AdaDelta: the ratio of two running RMS values, the step has the units of :math:`w`.
+
+    Slide «Адаптивные градиенты»; checked against Zeiler (2012), algorithm 1. The
+    default ``variant="paper"`` is Zeiler's rule with :math:`\varepsilon` **inside** the
+    roots, :math:`\operatorname{RMS}[y] = \sqrt{E[y^2] + \varepsilon}`:
+
+    .. math::
+
+        G &:= \alpha G + (1-\alpha)\,\nabla\mathcal{L}\odot\nabla\mathcal{L}, \\
+        \delta &:= \nabla\mathcal{L}\odot\frac{\sqrt{\Delta + \varepsilon}}
+                                            {\sqrt{G + \varepsilon}}, \\
+        \Delta &:= \alpha\Delta + (1-\alpha)\,\delta\odot\delta, \\
+        w &:= w - \eta\,\delta,
+
+    with :math:`\eta = 1` in the paper (the paper has no learning rate; Zeiler's
+    :math:`\rho` is the slide's :math:`\alpha`, his :math:`E[g^2]`, :math:`E[\Delta x^2]`
+    are the slide's :math:`G`, :math:`\Delta`). ``variant="slide"`` uses the slide's
+    :math:`(\sqrt{\Delta} + \varepsilon)/(\sqrt{G} + \varepsilon)`, which with the paper's
+    :math:`\varepsilon = 10^{-6}` starts about :math:`10^3` times slower (the first step is
+    :math:`\approx \varepsilon/\sqrt{1-\alpha}` instead of
+    :math:`\approx\sqrt{\varepsilon/(1-\alpha)}`). PyTorch: ``Adadelta(lr=eta, rho=alpha,
+    eps=eps)`` is the paper's variant.
+
+    Parameters
+    ----------
+    params : list of Parameter, Parameter or a model with ``parameters()``
+        What to optimize.
+    lr : float, optional
+        :math:`\eta > 0`, default 1 (the paper's method has none).
+    alpha : float, optional
+        :math:`\alpha \in [0, 1)` (Zeiler's :math:`\rho`), default 0.95 (the paper).
+    eps : float, optional
+        :math:`\varepsilon > 0`, default 1e-6 (the paper).
+    variant : {"paper", "slide"}, optional
+        Where :math:`\varepsilon` goes, see above.
+    clip, weight_decay, decoupled
+        See :class:`Optimizer`.
+
+    Notes
+    -----
+    State: ``state[i]["G"]``, ``state[i]["Delta"]`` (both start at 0) and ``"k"``.
+    """
+
+    def __init__(self, params, lr: float = 1.0, alpha: float = 0.95, eps: float = 1e-6, *,
+                 variant="paper", **kwargs):
+        super().__init__(params, lr, **kwargs)
+        self.alpha = _check_gamma("alpha", alpha)
+        self.eps = check_positive("eps", eps)
+        self.variant = _check_variant(variant, ("paper", "slide"))
+
+    def _update(self, i, p, g):
+        G = self._buffer(i, "G")
+        D = self._buffer(i, "Delta")
+        buf = _scratch(self, i)
+        delta = _scratch(self, i, "_buf2")
+        a, eps = self.alpha, self.eps
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - a
+        G *= a
+        G += buf
+        if self.variant == "paper":
+            np.add(G, eps, out=buf)
+            np.sqrt(buf, out=buf)
+            np.add(D, eps, out=delta)
+            np.sqrt(delta, out=delta)
+        else:
+            np.sqrt(G, out=buf)
+            buf += eps
+            np.sqrt(D, out=delta)
+            delta += eps
+        delta /= buf
+        delta *= g
+        np.multiply(delta, delta, out=buf)
+        buf *= 1.0 - a
+        D *= a
+        D += buf
+        if self.lr != 1.0:
+            delta *= self.lr
+        p.data -= delta
+
+
+class Adam(Optimizer):
+    r"""Adam: momentum plus RMSProp, with bias correction.
+
+    Slide «Комбинированные градиентные методы»; checked against Kingma and Ba (2015),
+    algorithm 1 (their :math:`\beta_1, \beta_2, m, v, \alpha` are the slide's
+    :math:`\gamma, \alpha, v, G, \eta`):
+
+    .. math::
+
+        v &:= \gamma v + (1-\gamma)\,\nabla\mathcal{L}, &
+        \hat v &:= v / (1-\gamma^k), \\
+        G &:= \alpha G + (1-\alpha)\,\nabla\mathcal{L}\odot\nabla\mathcal{L}, &
+        \hat G &:= G / (1-\alpha^k), \\
+        w &:= w - \eta\,\hat v\oslash(\sqrt{\hat G} + \varepsilon),
+
+    :math:`k = 1, 2, \dots` the number of the update. The slide prints :math:`\otimes`
+    (a product) in the last line; it is the elementwise division :math:`\oslash`, as in
+    the paper. Computed as :math:`w := w - \eta_k\, v\oslash(\sqrt{G} + \hat\varepsilon_k)`
+    with :math:`\eta_k = \eta\sqrt{1-\alpha^k}/(1-\gamma^k)` and
+    :math:`\hat\varepsilon_k = \varepsilon\sqrt{1-\alpha^k}`, which is the same number
+    (the paper's section 2 with its :math:`\hat\epsilon` chosen so), with fewer passes
+    over the arrays. PyTorch: ``Adam(lr=eta, betas=(gamma, alpha), eps=eps)``.
+
+    Parameters
+    ----------
+    params : list of Parameter, Parameter or a model with ``parameters()``
+        What to optimize.
+    lr : float, optional
+        :math:`\eta > 0`, default 0.001 (the paper).
+    gamma : float, optional
+        :math:`\gamma \in [0, 1)` (:math:`\beta_1`), default 0.9 (the paper).
+    alpha : float, optional
+        :math:`\alpha \in [0, 1)` (:math:`\beta_2`), default 0.999 (the paper).
+    eps : float, optional
+        :math:`\varepsilon > 0`, default 1e-8 (the paper).
+    clip, weight_decay, decoupled
+        See :class:`Optimizer`. ``decoupled=True`` gives AdamW (Loshchilov and Hutter).
+
+    Notes
+    -----
+    State: ``state[i]["v"]``, ``state[i]["G"]`` (start at 0) and ``"k"``.
+
+    Examples
+    --------
+    The first step has length :math:`\approx\eta` in every coordinate, whatever the
+    gradient's scale:
+
+    >>> import numpy as np
+    >>> from lecturenn.parameter import Parameter
+    >>> w = Parameter(np.zeros(3), name="w")
+    >>> opt = Adam([w], lr=0.01)
+    >>> w.grad = np.array([1e-3, 1.0, 1e3]); opt.step()
+    >>> np.round(w.data, 6)
+    array([-0.01, -0.01, -0.01])
+    """
+
+    def __init__(self, params, lr: float = 1e-3, gamma: float = 0.9, alpha: float = 0.999,
+                 eps: float = 1e-8, **kwargs):
+        super().__init__(params, lr, **kwargs)
+        self.gamma = _check_gamma("gamma", gamma)
+        self.alpha = _check_gamma("alpha", alpha)
+        self.eps = check_positive("eps", eps)
+
+    def _update(self, i, p, g):
+        v = self._buffer(i, "v")
+        G = self._buffer(i, "G")
+        buf = _scratch(self, i)
+        k = self.state[i]["k"] + 1
+        gam, a = self.gamma, self.alpha
+        v *= gam
+        np.multiply(g, 1.0 - gam, out=buf)
+        v += buf
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - a
+        G *= a
+        G += buf
+        s2 = np.sqrt(1.0 - a**k)
+        np.sqrt(G, out=buf)
+        buf += self.eps * s2
+        np.divide(v, buf, out=buf)
+        buf *= self.lr * s2 / (1.0 - gam**k)
+        p.data -= buf
+
+
+class Nadam(Optimizer):
+    r"""Nadam: Adam with Nesterov's momentum, without a second gradient evaluation.
+
+    Slide «Комбинированные градиентные методы»; checked against Dozat (2016),
+    algorithm 2 (his :math:`\mu_t, \nu, m, n, \alpha` are the slide's
+    :math:`\gamma_k, \alpha, v, G, \eta`). With the momentum schedule
+    :math:`\gamma_k = \gamma\,(1 - \tfrac12\,0.96^{k\psi})` and
+    :math:`\Pi_k = \prod_{i=1}^{k}\gamma_i`:
+
+    .. math::
+
+        v &:= \gamma_k v + (1-\gamma_k)\,\nabla\mathcal{L}(w), \qquad
+        G := \alpha G + (1-\alpha)\,\nabla\mathcal{L}(w)\odot\nabla\mathcal{L}(w), \\
+        w &:= w - \eta\Bigl(\frac{\gamma_{k+1}}{1-\Pi_{k+1}}\,v
+              + \frac{1-\gamma_k}{1-\Pi_k}\,\nabla\mathcal{L}(w)\Bigr)
+              \oslash\Bigl(\sqrt{G/(1-\alpha^k)} + \varepsilon\Bigr).
+
+    The gradient is taken at the **current** point: Dozat applies the next momentum
+    step :math:`\gamma_{k+1}\hat v` now instead of evaluating the gradient ahead. With
+    a constant momentum (``schedule=None``, :math:`\gamma_k = \gamma`) the bracket is
+    :math:`\gamma\,v/(1-\gamma^{k+1}) + (1-\gamma)\nabla\mathcal{L}/(1-\gamma^k)`.
+
+    ``ema="constant"`` averages :math:`v` with the constant :math:`\gamma` and keeps the
+    schedule only in the bracket: this is what Keras and PyTorch implement
+    (``torch.optim.NAdam(lr=eta, betas=(gamma, alpha), eps=eps, momentum_decay=psi)``).
+    With ``ema="scheduled"`` (default) the weights of :math:`v` sum to exactly
+    :math:`1-\Pi_k`, the factor of the bias correction
+    (:func:`lecturenn.derivations.optimizers.scheduled_ema_weights`).
+
+    ``variant="slide"`` is the slide's formula, read with one gradient per step taken at
+    the look-ahead point :math:`w - \eta\gamma\hat v` (needs a closure):
+    :math:`w := w - \eta\bigl(\gamma\hat v + \frac{1-\gamma}{1-\gamma^k}
+    \nabla\mathcal{L}(w - \eta\gamma\hat v)\bigr)\oslash(\sqrt{\hat G} + \varepsilon)`
+    with :math:`\hat v = v/(1-\gamma^k)`, constant :math:`\gamma`.
+
+    Parameters
+    ----------
+    params : list of Parameter, Parameter or a model with ``parameters()``
+        What to optimize.
+    lr : float, optional
+        :math:`\eta > 0`, default 0.002 (Keras and PyTorch).
+    gamma : float, optional
+        :math:`\gamma \in [0, 1)`, default 0.9.
+    alpha : float, optional
+        :math:`\alpha \in [0, 1)`, default 0.999.
+    eps : float, optional
+        :math:`\varepsilon > 0`, default 1e-8.
+    schedule : float or None, optional
+        :math:`\psi \ge 0` of the momentum schedule, default 0.004 (:math:`0.96^{k/250}`);
+        ``None`` for the constant momentum :math:`\gamma`.
+    ema : {"scheduled", "constant"}, optional
+        The coefficient of the running mean :math:`v`, see above.
+    variant : {"paper", "slide"}, optional
+        See above; ``"slide"`` ignores ``schedule`` and ``ema``.
+    clip, weight_decay, decoupled
+        See :class:`Optimizer`.
+
+    Notes
+    -----
+    State: ``state[i]["v"]``, ``state[i]["G"]``, ``state[i]["mu_prod"]``
+    (:math:`\Pi_k`) and ``"k"``.
+    """
+
+    def __init__(self, params, lr: float = 2e-3, gamma: float = 0.9, alpha: float = 0.999,
+                 eps: float = 1e-8, *, schedule=0.004, ema="scheduled", variant="paper",
+                 **kwargs):
+        super().__init__(params, lr, **kwargs)
+        self.gamma = _check_gamma("gamma", gamma)
+        self.alpha = _check_gamma("alpha", alpha)
+        self.eps = check_positive("eps", eps)
+        self.schedule = None if schedule is None else check_positive(
+            "schedule", schedule, strict=False)
+        self.ema = _check_variant(ema, ("scheduled", "constant"), "ema")
+        self.variant = _check_variant(variant, ("paper", "slide"))
+
+    def mu(self, k: int) -> float:
+        r"""The momentum :math:`\gamma_k` of update number ``k`` (1-based)."""
+        if self.schedule is None:
+            return self.gamma
+        return self.gamma * (1.0 - 0.5 * 0.96 ** (k * self.schedule))
+
+    def _uses_lookahead(self):
+        return self.variant == "slide"
+
+    def _move_to_lookahead(self):
+        for i, p in enumerate(self.params):
+            w = _scratch(self, i, "_w")
+            np.copyto(w, p.data)
+            v = self._buffer(i, "v")
+            k = self.state[i]["k"]
+            vhat_factor = 1.0 / (1.0 - self.gamma**k) if k else 0.0
+            np.multiply(v, -self.lr * self.gamma * vhat_factor, out=p.data)
+            p.data += w
+
+    def _update(self, i, p, g):
+        v = self._buffer(i, "v")
+        G = self._buffer(i, "G")
+        buf = _scratch(self, i)
+        num = _scratch(self, i, "_buf2")
+        st = self.state[i]
+        k = st["k"] + 1
+        a = self.alpha
+        if self.variant == "slide":
+            gam = self.gamma
+            c_v = gam / (1.0 - gam**k)
+            c_g = (1.0 - gam) / (1.0 - gam**k)
+            ema = gam
+        else:
+            mu_k, mu_next = self.mu(k), self.mu(k + 1)
+            prod = st.get("mu_prod", 1.0) * mu_k
+            st["mu_prod"] = prod
+            c_v = mu_next / (1.0 - prod * mu_next)
+            c_g = (1.0 - mu_k) / (1.0 - prod)
+            ema = mu_k if self.ema == "scheduled" else self.gamma
+        v *= ema
+        np.multiply(g, 1.0 - ema, out=buf)
+        v += buf
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - a
+        G *= a
+        G += buf
+        s2 = np.sqrt(1.0 - a**k)
+        # num = c_g * g + c_v * v, denominator sqrt(G) + eps*s2, overall factor s2
+        np.multiply(v, c_v / c_g, out=num)
+        num += g
+        np.sqrt(G, out=buf)
+        buf += self.eps * s2
+        num /= buf
+        num *= self.lr * s2 * c_g
+        p.data -= num
