@@ -1,0 +1,395 @@
+r"""Derivations of chapter 3 (momentum, adaptive steps, gradient clipping), in SymPy.
+
+Every function returns a dict of SymPy expressions together with Boolean checks that the
+tests assert and the notebook ``book/ch03_optimizers.ipynb`` displays. A check is
+``True`` only if SymPy reduced the claimed identity to zero.
+
+* :func:`ema_weights`: the weights :math:`(1-\gamma)\gamma^{k-i}` of the moving average
+  sum to :math:`1-\gamma^k`, the divisor of Adam's bias correction; so :math:`\hat v` is
+  unbiased for a stationary gradient.
+* :func:`scheduled_ema_weights`: the same with a varying momentum :math:`\gamma_i`
+  (Nadam's schedule): the weights sum to :math:`1-\prod_i\gamma_i`.
+* :func:`momentum_heavy_ball_equivalence`: the slide's averaged momentum and Polyak's
+  heavy ball (PyTorch's form) produce the same points when the learning rate is mapped
+  :math:`\eta_{\text{hb}} = \eta(1-\gamma)`.
+* :func:`nesterov_reparametrization`: the look-ahead form of the slide and the
+  reparametrized form (PyTorch's ``nesterov=True``) are one method under the change of
+  variables :math:`u = w - \eta\gamma v`.
+* :func:`adadelta_units`: under a change of the units of :math:`w` and of the loss, the
+  AdaDelta step scales like :math:`w` (so :math:`\eta = 1` works), the SGD step does
+  not; :math:`\varepsilon` breaks the homogeneity.
+* :func:`adadelta_first_step`: the first step of the paper's and of the slide's AdaDelta.
+* :func:`adam_first_step`: Adam's first step is :math:`\eta\, g/(|g|+\varepsilon)`.
+* :func:`clipping_properties`: clipping keeps the direction and bounds the norm by
+  :math:`\theta`.
+* :func:`l2_weight_decay`: the slide's :math:`w(1-\eta\lambda) - \eta\nabla\mathcal{L}`
+  is the gradient step on :math:`\mathcal{L} + \frac{\lambda}{2}\|w\|^2`; for Adam the
+  coupled and decoupled forms differ.
+* :func:`nadam_forms`: Dozat's Nadam without the adaptive denominator is the
+  reparametrized Nesterov method; the slide's Nadam is not.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = [
+    "is_zero",
+    "ema_weights",
+    "scheduled_ema_weights",
+    "momentum_heavy_ball_equivalence",
+    "nesterov_reparametrization",
+    "adadelta_units",
+    "adadelta_first_step",
+    "adam_first_step",
+    "clipping_properties",
+    "l2_weight_decay",
+    "nadam_forms",
+]
+
+gamma, alpha, eta, lam = sp.symbols("gamma alpha eta lambda", positive=True)
+k, i = sp.symbols("k i", integer=True, positive=True)
+
+
+def is_zero(expr) -> bool:
+    """True iff SymPy simplifies ``expr`` to exactly zero."""
+    return sp.simplify(sp.expand(expr)) == 0
+
+
+def ema_weights(ema_coefficient=gamma) -> dict:
+    r"""The weights of :math:`v_k = \sum_{i=1}^k (1-\gamma)\gamma^{k-i} g_i` (from :math:`v_0 = 0`).
+
+    Returns
+    -------
+    dict
+        ``"weight"``: :math:`(1-\gamma)\gamma^{k-i}`; ``"sum"``: the closed form of
+        :math:`\sum_{i=1}^k` of it; ``"sum_is_1_minus_gamma_k"``: the check
+        ``sum == 1 - gamma**k``; ``"unbiased"``: with a stationary mean
+        :math:`\mathbb{E} g_i = \mu`, :math:`\mathbb{E}\hat v_k = \mathbb{E} v_k/(1-\gamma^k)
+        = \mu`; ``"window"``: the mean age :math:`\sum_j j(1-\gamma)\gamma^j` of the
+        weights in the infinite average, equal to :math:`\gamma/(1-\gamma)`, so the
+        average reaches back :math:`\approx 1/(1-\gamma)` iterations.
+    """
+    g = ema_coefficient
+    weight = (1 - g) * g ** (k - i)
+    total = sp.simplify(sp.summation(weight, (i, 1, k)))
+    mu = sp.Symbol("mu", real=True)
+    expected_vhat = sp.simplify(total * mu / (1 - g**k))
+    # mean age of the infinite average: sum_j j (1-g) g^j = (1-g) g d/dg sum_j g^j,
+    # with the geometric series sum_j g^j = 1/(1-g) for 0 < g < 1
+    geometric = 1 / (1 - g)
+    mean_age = sp.simplify((1 - g) * g * sp.diff(geometric, g))
+    return {
+        "weight": weight,
+        "sum": total,
+        "sum_is_1_minus_gamma_k": is_zero(total - (1 - g**k)),
+        "expected_vhat": expected_vhat,
+        "unbiased": is_zero(expected_vhat - mu),
+        "mean_age": mean_age,
+        "window": is_zero(mean_age - g / (1 - g)),
+    }
+
+
+def scheduled_ema_weights(n: int = 5) -> dict:
+    r"""With a momentum :math:`\gamma_i` varying per step, the weights of the average
+    :math:`v_n = \sum_{i=1}^n (1-\gamma_i)\prod_{j=i+1}^n\gamma_j\, g_i` sum to
+    :math:`1 - \prod_{i=1}^n \gamma_i` (a telescoping sum): the factor Dozat's Nadam
+    divides by, *if* the average uses :math:`\gamma_i` as its coefficient.
+
+    Also returns the sum of the weights when the average uses the constant :math:`\gamma`
+    (as Keras and PyTorch do) while the correction divides by :math:`1-\prod\gamma_i`
+    with Dozat's schedule (:math:`\gamma = 0.9`, :math:`\psi = 0.004`): the two numbers
+    differ (``"constant_ema_matches"`` is False), so that correction is not exact.
+    """
+    mus = sp.symbols(f"gamma_1:{n + 1}", positive=True)
+    weights = [(1 - mus[a]) * sp.prod(mus[a + 1:]) for a in range(n)]
+    total = sp.expand(sum(weights))
+    target = 1 - sp.prod(mus)
+    const_total = sp.expand(sum((1 - gamma) * gamma ** (n - 1 - a) for a in range(n)))
+    # Dozat's schedule gamma_i = gamma (1 - 0.96**(i psi) / 2), exact rationals
+    g0, psi = sp.Rational(9, 10), sp.Rational(4, 1000)
+    schedule = {m: g0 * (1 - sp.Rational(96, 100) ** ((a + 1) * psi) / 2)
+                for a, m in enumerate(mus)}
+    return {
+        "weights": weights,
+        "sum": total,
+        "target": target,
+        "sum_matches": is_zero(total - target),
+        "constant_ema_sum": sp.factor(const_total),
+        "schedule_target": sp.N(target.subs(schedule), 8),
+        "constant_ema_sum_at_schedule": sp.N(const_total.subs(gamma, g0), 8),
+        "constant_ema_matches": is_zero(const_total.subs(gamma, g0) - target.subs(schedule)),
+    }
+
+
+def momentum_heavy_ball_equivalence() -> dict:
+    r"""One step of the slide's momentum and of the heavy ball from corresponding states.
+
+    Slide: :math:`v' = \gamma v + (1-\gamma)g`, :math:`w' = w - \eta v'`. Heavy ball
+    (PyTorch ``SGD(momentum=gamma)``): :math:`u' = \gamma u + \eta_{hb} g`,
+    :math:`w'' = w - u'`. Polyak (1964): :math:`w_{k+1} = w_k - a g_k + b (w_k -
+    w_{k-1})`. With :math:`u = \eta v`, :math:`\eta_{hb} = \eta(1-\gamma)`,
+    :math:`a = \eta(1-\gamma)`, :math:`b = \gamma` and :math:`w_k - w_{k-1} = -\eta v`,
+    the three new points coincide and :math:`u' = \eta v'` again, so by induction the
+    sequences coincide (both start from :math:`v_0 = u_0 = 0`).
+    """
+    w, v, g = sp.symbols("w v g", real=True)
+    eta_hb = sp.Symbol("eta_hb", positive=True)
+    v1 = gamma * v + (1 - gamma) * g
+    w_slide = w - eta * v1
+    u = eta * v
+    u1 = gamma * u + eta_hb * g
+    w_hb = w - u1
+    w_polyak = w - sp.Symbol("a") * g + sp.Symbol("b") * (-eta * v)
+    mapping = {eta_hb: eta * (1 - gamma)}
+    solved = sp.solve(sp.expand(w_slide - w_hb), eta_hb)
+    return {
+        "w_slide": w_slide,
+        "w_heavy_ball": w_hb,
+        "lr_mapping": sp.Eq(eta_hb, eta * (1 - gamma)),
+        "solved_lr": solved,
+        "points_equal": is_zero((w_slide - w_hb).subs(mapping)),
+        "state_maps": is_zero((u1 - eta * v1).subs(mapping)),
+        "polyak_equal": is_zero(
+            w_polyak.subs({sp.Symbol("a"): eta * (1 - gamma), sp.Symbol("b"): gamma})
+            - w_slide),
+        "unmapped_differs": not is_zero((w_slide - w_hb).subs(eta_hb, eta)),
+    }
+
+
+def nesterov_reparametrization() -> dict:
+    r"""The look-ahead form and the reparametrized form of NAG are the same method.
+
+    Slide (look-ahead): :math:`g = \nabla\mathcal{L}(w - \eta\gamma v)`,
+    :math:`v' = \gamma v + (1-\gamma) g`, :math:`w' = w - \eta v'`.
+    Put :math:`u = w - \eta\gamma v` (the point where the gradient is taken). Then
+    :math:`g = \nabla\mathcal{L}(u)` and
+
+    .. math::
+
+        u' = w' - \eta\gamma v' = u - \eta\bigl(\gamma v' + (1-\gamma) g\bigr),
+
+    an update that needs the gradient only at the current :math:`u`. PyTorch's
+    ``SGD(nesterov=True, lr=eta_t, momentum=gamma)`` is :math:`b' = \gamma b + g`,
+    :math:`u' = u - \eta_t(g + \gamma b')`; with :math:`b = v/(1-\gamma)` and
+    :math:`\eta_t = \eta(1-\gamma)` it is the same step.
+    """
+    w, v, g = sp.symbols("w v g", real=True)
+    v1 = gamma * v + (1 - gamma) * g
+    w1 = w - eta * v1
+    u = w - eta * gamma * v
+    u1_from_lookahead = w1 - eta * gamma * v1
+    u1_reparam = u - eta * (gamma * v1 + (1 - gamma) * g)
+    # PyTorch
+    eta_t = eta * (1 - gamma)
+    b = v / (1 - gamma)
+    b1 = gamma * b + g
+    u1_torch = u - eta_t * (g + gamma * b1)
+    return {
+        "u": u,
+        "u_next": sp.simplify(u1_reparam),
+        "same_points": is_zero(u1_from_lookahead - u1_reparam),
+        "torch_same_points": is_zero(u1_torch - u1_reparam),
+        "torch_state_maps": is_zero(b1 - v1 / (1 - gamma)),
+        "inverse": sp.Eq(sp.Symbol("w"), u + eta * gamma * v),
+        # a wrong change of variables (look-ahead without the factor gamma) fails
+        "wrong_change_fails": not is_zero(
+            (w1 - eta * v1) - ((w - eta * v) - eta * (gamma * v1 + (1 - gamma) * g))),
+    }
+
+
+def adadelta_units() -> dict:
+    r"""Units (scale) analysis of AdaDelta, Zeiler (2012), section 3.2.
+
+    Change the units: :math:`w \to s_w w`, the loss :math:`\to s_L\,\mathcal{L}`. Then the
+    gradient scales by :math:`s_L/s_w`, :math:`G` by :math:`(s_L/s_w)^2` and
+    :math:`\Delta` (a mean of squared steps) by :math:`s_w^2`. A step that has the units of
+    :math:`w` must scale by :math:`s_w`.
+
+    Returns the factor by which each step scales: AdaDelta with :math:`\varepsilon = 0`
+    gives :math:`s_w` (consistent, :math:`\eta = 1` is dimensionless); SGD gives
+    :math:`s_L/s_w` (:math:`\eta` must carry units :math:`s_w^2/s_L`); Adam's
+    :math:`\hat v/\sqrt{\hat G}` gives 1 (:math:`\eta` carries the units of :math:`w`);
+    with :math:`\varepsilon > 0` AdaDelta is not homogeneous.
+    """
+    s_w, s_L = sp.symbols("s_w s_L", positive=True)
+    g = sp.Symbol("g", positive=True)
+    G, D, eps = sp.symbols("G Delta varepsilon", positive=True)
+
+    def adadelta(g_, G_, D_, e):
+        return g_ * sp.sqrt(D_ + e) / sp.sqrt(G_ + e)
+
+    scaled = {"g": g * s_L / s_w, "G": G * (s_L / s_w) ** 2, "D": D * s_w**2}
+    ada = sp.simplify(adadelta(scaled["g"], scaled["G"], scaled["D"], 0) / adadelta(g, G, D, 0))
+    sgd = sp.simplify((eta * scaled["g"]) / (eta * g))
+    adam = sp.simplify((scaled["g"] / sp.sqrt(scaled["G"])) / (g / sp.sqrt(G)))
+    ada_eps = sp.simplify(
+        adadelta(scaled["g"], scaled["G"], scaled["D"], eps) / adadelta(g, G, D, eps))
+    return {
+        "adadelta_scale": ada,
+        "sgd_scale": sgd,
+        "adam_scale": adam,
+        "adadelta_eps_scale": ada_eps,
+        "adadelta_has_units_of_w": is_zero(ada - s_w),
+        "sgd_has_units_of_w": is_zero(sgd - s_w),
+        "adam_ratio_dimensionless": is_zero(adam - 1),
+        "eps_breaks_homogeneity": not is_zero(ada_eps - s_w),
+    }
+
+
+def adadelta_first_step() -> dict:
+    r"""The first AdaDelta step from :math:`G = \Delta = 0`, paper vs slide.
+
+    Paper: :math:`\delta_1 = g\sqrt{\varepsilon}/\sqrt{(1-\alpha)g^2 + \varepsilon}
+    \to \sqrt{\varepsilon/(1-\alpha)}\operatorname{sign} g` for :math:`g^2 \gg
+    \varepsilon`. Slide: :math:`\delta_1 = g\,\varepsilon/(\sqrt{(1-\alpha)}|g| +
+    \varepsilon) \to \varepsilon/\sqrt{1-\alpha}\operatorname{sign} g`. Their ratio tends
+    to :math:`1/\sqrt{\varepsilon}` (:math:`10^3` for :math:`\varepsilon = 10^{-6}`).
+    """
+    g, eps = sp.symbols("g varepsilon", positive=True)
+    G1 = (1 - alpha) * g**2
+    paper = g * sp.sqrt(eps) / sp.sqrt(G1 + eps)
+    slide = g * eps / (sp.sqrt(G1) + eps)
+    lim_paper = sp.limit(paper, g, sp.oo)
+    lim_slide = sp.limit(slide, g, sp.oo)
+    ratio = sp.simplify(lim_paper / lim_slide)
+    return {
+        "paper": paper,
+        "slide": slide,
+        "paper_limit": lim_paper,
+        "slide_limit": lim_slide,
+        "ratio": ratio,
+        "ratio_is_inv_sqrt_eps": is_zero(ratio - 1 / sp.sqrt(eps)),
+    }
+
+
+def adam_first_step() -> dict:
+    r"""Adam's first step: :math:`\hat v_1 = g`, :math:`\hat G_1 = g^2`, so the step is
+    :math:`\eta\,g/(|g| + \varepsilon)`, of length just under :math:`\eta` per
+    coordinate whatever the scale of :math:`g`. Without the bias correction it would be
+    :math:`\eta(1-\gamma)g/(\sqrt{1-\alpha}|g| + \varepsilon)`, about
+    :math:`0.1/0.0316 \approx 3.16` times longer for the default
+    :math:`\gamma = 0.9`, :math:`\alpha = 0.999`.
+    """
+    g = sp.Symbol("g", positive=True)
+    eps = sp.Symbol("varepsilon", positive=True)
+    v1 = (1 - gamma) * g
+    G1 = (1 - alpha) * g**2
+    vhat, Ghat = v1 / (1 - gamma), G1 / (1 - alpha)
+    step = sp.simplify(eta * vhat / (sp.sqrt(Ghat) + eps))
+    uncorrected = eta * v1 / (sp.sqrt(G1) + eps)
+    ratio0 = sp.simplify((uncorrected / eta).subs(eps, 0))
+    return {
+        "step": step,
+        "step_is_eta_g_over_abs_g_plus_eps": is_zero(step - eta * g / (g + eps)),
+        "limit_eps_0": sp.limit(step, eps, 0),
+        "uncorrected_ratio": ratio0,
+        "uncorrected_default": sp.N(ratio0.subs({gamma: sp.Rational(9, 10),
+                                                 alpha: sp.Rational(999, 1000)}), 6),
+    }
+
+
+def clipping_properties(n: int = 3) -> dict:
+    r"""Clipping :math:`g \mapsto g\,\theta/\|g\|` for :math:`\|g\| > \theta`, symbolically.
+
+    The clipped vector is :math:`c\,g` with :math:`c = \theta/\|g\| > 0` (same direction,
+    cosine 1) and has norm exactly :math:`\theta`.
+    """
+    gs = sp.symbols(f"g_1:{n + 1}", real=True)
+    theta = sp.Symbol("theta", positive=True)
+    # S = ||g||^2 > 0 (clipping acts only when ||g|| > theta > 0)
+    S = sp.Symbol("S", positive=True)
+    sum_sq = {gs[0] ** 2: S - sum(x**2 for x in gs[1:])}
+    norm = sp.sqrt(S)
+    factor = theta / norm
+    clipped = [x * factor for x in gs]
+    new_norm = sp.sqrt(sp.expand(sum(x**2 for x in clipped)).subs(sum_sq))
+    cosine = sp.expand(sum(a * b for a, b in zip(gs, clipped, strict=True))).subs(sum_sq) / (
+        norm * new_norm)
+    return {
+        "clipped": clipped,
+        "norm_after": sp.simplify(new_norm),
+        "norm_is_theta": is_zero(new_norm - theta),
+        "cosine": sp.simplify(cosine),
+        "same_direction": is_zero(cosine - 1),
+        "factor_positive": bool(factor.is_positive),
+        "proportional": all(is_zero(c - factor * x) for c, x in zip(clipped, gs, strict=True)),
+    }
+
+
+def l2_weight_decay() -> dict:
+    r""":math:`L_2` regularization: the slide's step and the coupled/decoupled forms.
+
+    :math:`\nabla_w(\mathcal{L} + \tfrac\lambda2 w^2) = \nabla\mathcal{L} + \lambda w`,
+    so the gradient step is :math:`w - \eta(\nabla\mathcal{L} + \lambda w) =
+    w(1-\eta\lambda) - \eta\nabla\mathcal{L}`: the slide's formula, for SGD. For Adam the
+    "coupled" step (the :math:`\lambda w` term goes through the adaptive denominator) and
+    the "decoupled" one (:math:`w(1-\eta\lambda)` then Adam's step; AdamW) differ:
+    compared at the first step, where Adam's step is :math:`\eta\,g/|g|` (:math:`\varepsilon = 0`).
+    """
+    w, gL = sp.symbols("w g_L", real=True)
+    L = sp.Function("L")
+    reg = L(w) + lam / 2 * w**2
+    grad = sp.diff(reg, w)
+    sgd_step = w - eta * grad.subs(sp.Derivative(L(w), w), gL)
+    slide = w * (1 - eta * lam) - eta * gL
+    # Adam's first step with eps = 0 is eta * sign(g); take g_L > 0, w > 0 for a concrete case
+    gp, wp = sp.symbols("g_p w_p", positive=True)
+    coupled = wp - eta * (gp + lam * wp) / sp.Abs(gp + lam * wp)
+    decoupled = wp * (1 - eta * lam) - eta * gp / sp.Abs(gp)
+    return {
+        "gradient": grad,
+        "sgd_step": sgd_step,
+        "slide_step": slide,
+        "slide_is_l2_gradient_step": is_zero(sgd_step - slide),
+        "adam_coupled": sp.simplify(coupled),
+        "adam_decoupled": sp.simplify(decoupled),
+        "adam_forms_differ": not is_zero(sp.simplify(coupled - decoupled)),
+        "adam_difference": sp.simplify(coupled - decoupled),
+    }
+
+
+def nadam_forms() -> dict:
+    r"""Dozat's Nadam vs the slide's, with the adaptive denominator and the bias
+    corrections removed (:math:`\sqrt{\hat G} + \varepsilon \to 1`, :math:`k \to \infty`).
+
+    Dozat (constant :math:`\gamma`): :math:`w' = w - \eta(\gamma v' + (1-\gamma) g(w))`,
+    :math:`v' = \gamma v + (1-\gamma) g(w)`: exactly the reparametrized Nesterov step of
+    :func:`nesterov_reparametrization` (the gradient at the current point, which *is* the
+    look-ahead point). The slide takes the gradient at :math:`w - \eta\gamma v` *and* keeps
+    Dozat's early momentum :math:`\gamma v'`: the look-ahead is applied twice. On a
+    quadratic :math:`\mathcal{L} = \tfrac h2 w^2` the two steps differ by
+    ``"difference"`` (nonzero unless :math:`v = 0`).
+
+    Also: Dozat's bias factor of the momentum term is :math:`1/(1-\gamma^{k+1})`
+    (the next step's), the slide's is :math:`1/(1-\gamma^k)`.
+    """
+    w, v = sp.symbols("w v", real=True)
+    h = sp.Symbol("h", positive=True)
+
+    def grad(x):
+        return h * x
+
+    def step(point):
+        g = grad(point)
+        v1 = gamma * v + (1 - gamma) * g
+        return w - eta * (gamma * v1 + (1 - gamma) * g)
+
+    dozat = step(w)
+    slide = step(w - eta * gamma * v)
+    # reparametrized Nesterov with u = w
+    g = grad(w)
+    v1 = gamma * v + (1 - gamma) * g
+    nesterov = w - eta * (gamma * v1 + (1 - gamma) * g)
+    diff = sp.factor(sp.expand(slide - dozat))
+    kk = sp.Symbol("k", integer=True, positive=True)
+    return {
+        "dozat": sp.expand(dozat),
+        "slide": sp.expand(slide),
+        "dozat_is_nesterov": is_zero(dozat - nesterov),
+        "slide_is_nesterov": is_zero(slide - nesterov),
+        "difference": diff,
+        "bias_factor_dozat": 1 / (1 - gamma ** (kk + 1)),
+        "bias_factor_slide": 1 / (1 - gamma**kk),
+        "bias_factors_differ": not is_zero(1 / (1 - gamma ** (kk + 1)) - 1 / (1 - gamma**kk)),
+    }
