@@ -1,0 +1,167 @@
+"""One training step of a fully connected network: lecturenn vs PyTorch on the CPU.
+
+A step is forward, backward and one optimizer update (plain SGD or Adam) on a fixed batch:
+
+- lecturenn: ``net.loss_and_grad(X, y, loss)`` then ``opt.step()``;
+- torch: ``opt.zero_grad(); loss_fn(model(X), y).backward(); opt.step()``.
+
+Both start from the same weights (copied from the lecturenn network into the torch model,
+the bias row of the slide's :math:`W^l`, multiplied by :math:`x_0 = -1`, becoming torch's
+``bias``), use the same loss (half squared error for one output, softmax cross-entropy
+with integer labels for ten), the same batch and the same dtype. Before timing, one step
+of each from the same point is compared: the largest difference of the weights after it
+is reported (``first_step_max_abs_diff``), so we know both sides compute the same thing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from _common import time_alternating
+
+# (layer sizes, batch, hidden activation, small?)
+ARCHS = (
+    ((2, 16, 16, 1), 32, "tanh", True),
+    ((64, 128, 128, 10), 64, "tanh", True),
+    ((64, 256, 256, 10), 256, "relu", False),
+    ((784, 512, 512, 10), 128, "relu", False),
+)
+DTYPES = ("float64", "float32")
+OPTIMIZERS = ("SGD", "Adam")
+
+
+def goal_of(small: bool, dtype: str) -> float:
+    """The targets of the brief: >= 3 on small networks, >= 1 in float64, >= 0.8 otherwise."""
+    if small:
+        return 3.0
+    return 1.0 if dtype == "float64" else 0.8
+
+
+def dense_weights(net) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(weight of shape (out, in), bias of shape (out,)) for each layer, in torch's convention.
+
+    lecturenn stores the slide's :math:`W^l` of shape :math:`(H_{l-1}+1) \\times H_l` with
+    the bias in row 0 multiplied by :math:`x_0 = -1`; then
+    :math:`S = x W = x_{1:} W_{1:} - W_0`, so torch's weight is :math:`W_{1:}^\\top` and its
+    bias is :math:`-W_0`.
+    """
+    out = []
+    for layer in net.layers:
+        W = getattr(layer, "W", None)
+        if W is None:
+            continue
+        W = W.data
+        out.append((W[1:].T.copy(), -W[0].copy()))
+    return out
+
+
+def make_torch_model(torch, weights, activation: str, dtype):
+    nn = torch.nn
+    act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[activation]
+    mods = []
+    for i, (W, b) in enumerate(weights):
+        lin = nn.Linear(W.shape[1], W.shape[0], dtype=dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W)))
+            lin.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)))
+        mods.append(lin)
+        if i < len(weights) - 1:
+            mods.append(act())
+    return nn.Sequential(*mods)
+
+
+def build_case(torch, sizes, batch, activation, dtype_name, opt_name, seed=0):
+    from lecturenn import optim
+    from lecturenn.losses import SoftmaxCrossEntropy, SquaredError
+    from lecturenn.network import Network
+
+    dtype = np.dtype(dtype_name)
+    tdtype = {"float64": torch.float64, "float32": torch.float32}[dtype_name]
+    rng = np.random.default_rng(seed)
+    net = Network(list(sizes), activation=activation, output="identity", rng=seed, dtype=dtype)
+    X = rng.standard_normal((batch, sizes[0])).astype(dtype)
+    model = make_torch_model(torch, dense_weights(net), activation, tdtype)
+    Xt = torch.from_numpy(X.copy())
+    if sizes[-1] == 1:
+        y = rng.standard_normal((batch, 1)).astype(dtype)
+        loss_l = SquaredError()
+        yt = torch.from_numpy(y.copy())
+
+        def loss_t(a, t):
+            return 0.5 * ((a - t) ** 2).mean()
+    else:
+        y = rng.integers(0, sizes[-1], size=batch)
+        loss_l = SoftmaxCrossEntropy()
+        yt = torch.from_numpy(y.astype(np.int64))
+        loss_t = torch.nn.CrossEntropyLoss()
+    if opt_name == "SGD":
+        opt_l = optim.SGD(net.parameters(), lr=0.01)
+        opt_t = torch.optim.SGD(model.parameters(), lr=0.01)
+    else:
+        opt_l = optim.Adam(net.parameters(), lr=1e-3)
+        opt_t = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step_l():
+        net.loss_and_grad(X, y, loss_l)
+        opt_l.step()
+
+    def step_t():
+        opt_t.zero_grad()
+        loss = loss_t(model(Xt), yt)
+        loss.backward()
+        opt_t.step()
+
+    return net, model, step_l, step_t
+
+
+def first_step_diff(net, model, step_l, step_t) -> float:
+    step_l()
+    step_t()
+    ours = dense_weights(net)
+    theirs = [(m.weight.detach().numpy(), m.bias.detach().numpy())
+              for m in model if hasattr(m, "weight")]
+    return float(max(
+        max(np.max(np.abs(a - c)), np.max(np.abs(b - d)))
+        for (a, b), (c, d) in zip(ours, theirs, strict=True)
+    ))
+
+
+def run(torch, *, budget: float = 1.0) -> list[dict]:
+    from lecturenn import optim
+
+    opts = [o for o in OPTIMIZERS if hasattr(optim, o)]
+    if len(opts) < len(OPTIMIZERS):
+        print(f"  (lecturenn.optim lacks {sorted(set(OPTIMIZERS) - set(opts))}: skipped)")
+    cases = []
+    for sizes, batch, act, small in ARCHS:
+        for dtype in DTYPES:
+            for opt_name in opts:
+                net, model, step_l, step_t = build_case(torch, sizes, batch, act, dtype, opt_name)
+                diff = first_step_diff(net, model, step_l, step_t)
+                res = time_alternating({"lecturenn": step_l, "torch": step_t}, budget=budget)
+                ln, tr = res["lecturenn"]["median"], res["torch"]["median"]
+                ratio = tr / ln
+                goal = goal_of(small, dtype)
+                arch = "-".join(map(str, sizes))
+                cases.append({
+                    "name": f"{arch} b{batch} {act} {opt_name}",
+                    "architecture": list(sizes),
+                    "batch": batch,
+                    "activation": act,
+                    "loss": "half squared error" if sizes[-1] == 1 else "softmax cross-entropy",
+                    "optimizer": opt_name,
+                    "dtype": dtype,
+                    "dim_w": int(sum(p.size for p in net.parameters())),
+                    "lecturenn_seconds": ln,
+                    "reference_seconds": tr,
+                    "reference": "torch (nn.Sequential, autograd, torch.optim)",
+                    "reference_version": torch.__version__,
+                    "ratio": ratio,
+                    "goal": goal,
+                    "meets_goal": ratio >= goal,
+                    "steps": {"lecturenn": res["lecturenn"]["steps"],
+                              "torch": res["torch"]["steps"]},
+                    "quartiles": {"lecturenn": [res["lecturenn"]["q1"], res["lecturenn"]["q3"]],
+                                  "torch": [res["torch"]["q1"], res["torch"]["q3"]]},
+                    "first_step_max_abs_diff": diff,
+                })
+    return cases

@@ -1,0 +1,127 @@
+"""Run the lecturenn benchmarks against PyTorch on the CPU (``make bench``).
+
+Prints a table per benchmark and writes one JSON file per benchmark into ``_build/bench/``:
+``train_step.json`` (one training step of a fully connected network) and
+``optim_update.json`` (one optimizer update). For every case the JSON holds the median
+seconds of lecturenn and of the reference, the reference's name and version, and
+``ratio`` = reference seconds / lecturenn seconds (above 1: lecturenn is faster).
+
+If ``OPENBLAS_CORETYPE`` or ``OPENBLAS_L2_SIZE`` is set (some machines set them to work
+around old OpenBLAS bugs; they can select a slower kernel for a current numpy), the
+benchmarks are run as given AND once more in a subprocess with both unset; the second
+run's files get the suffix ``.openblas_unset``. Tests and CI never change these variables.
+
+Usage::
+
+    python benchmarks/run.py [--only train|optim] [--quick] [--no-openblas-compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    OPENBLAS_VARS,
+    blas_info,
+    environment,
+    print_table,
+    setup_torch,
+    write_json,
+)
+
+TRAIN_COLUMNS = [
+    ("case", "name"), ("dtype", "dtype"), ("lecturenn", "lecturenn_seconds"),
+    ("torch", "reference_seconds"), ("ratio", "ratio"), ("goal", "goal"), ("met", "meets_goal"),
+    ("max|Δw| 1st step", "first_step_max_abs_diff"),
+]
+OPTIM_COLUMNS = TRAIN_COLUMNS
+
+
+def _fmt_diffs(cases):
+    for c in cases:
+        c = dict(c)
+        c["first_step_max_abs_diff"] = f"{c['first_step_max_abs_diff']:.1e}"
+        yield c
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=("train", "optim"), default=None)
+    ap.add_argument("--quick", action="store_true", help="a tenth of the timing budget")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="force numpy's BLAS and torch to this many threads "
+                         "(default: what numpy's BLAS uses)")
+    ap.add_argument("--no-openblas-compare", action="store_true",
+                    help="do not rerun with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset")
+    args = ap.parse_args(argv)
+    suffix = ".openblas_unset" if os.environ.get("LECTURENN_BENCH_UNSET") == "1" else ""
+
+    t_start = time.perf_counter()
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=args.threads, user_api="blas")
+    blas = blas_info()
+    torch = setup_torch(blas["num_threads"])
+    env = environment(torch, blas)
+    print("lecturenn benchmarks: lecturenn (numpy) vs PyTorch on the CPU, same process")
+    print(f"  numpy {env['numpy']} BLAS: {blas.get('library', '?')} {blas.get('version', '')} "
+          f"kernel {blas.get('architecture', '?')}, {blas['num_threads']} threads "
+          f"(from {blas['source']})")
+    print(f"  torch {env['torch']}: torch.set_num_threads({env['torch_threads']}) to match")
+    for k in OPENBLAS_VARS:
+        print(f"  {k} = {os.environ.get(k, '(not set)')}")
+    if suffix:
+        print("  this run UNSET OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (comparison run)")
+    load = os.getloadavg()[0]
+    print(f"  load average {load:.1f} on {os.cpu_count()} cores"
+          + ("  WARNING: the machine is busy, timings of 2-thread runs will be noisy"
+             if load > 0.75 * (os.cpu_count() or 1) else ""))
+    print("  ratio = torch seconds / lecturenn seconds (> 1: lecturenn faster); median per step")
+
+    scale = 0.1 if args.quick else 1.0
+    failed = []
+    if args.only in (None, "train"):
+        import bench_train
+
+        cases = bench_train.run(torch, budget=0.9 * scale)
+        print_table("One training step (forward + backward + update)",
+                    list(_fmt_diffs(cases)), TRAIN_COLUMNS)
+        path = write_json("train_step", {"benchmark": "train_step", "environment": env,
+                                         "cases": cases}, suffix)
+        print(f"  -> {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+        failed += [c["name"] + " " + c["dtype"] for c in cases if not c["meets_goal"]]
+    if args.only in (None, "optim"):
+        import bench_optim
+
+        cases = bench_optim.run(torch, budget=0.35 * scale)
+        print_table("One optimizer update", list(_fmt_diffs(cases)), OPTIM_COLUMNS)
+        path = write_json("optim_update", {"benchmark": "optim_update", "environment": env,
+                                           "cases": cases}, suffix)
+        print(f"  -> {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+        failed += [c["name"] + " " + c["dtype"] for c in cases if not c["meets_goal"]]
+
+    print(f"\n{len(failed)} case(s) below goal" + (": " + "; ".join(failed) if failed else ""))
+    print(f"total time {time.perf_counter() - t_start:.0f} s")
+
+    if (not suffix and not args.no_openblas_compare
+            and any(os.environ.get(k) for k in OPENBLAS_VARS)):
+        print("\nOPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set: rerunning with both UNSET "
+              "in a subprocess (files *.openblas_unset.json) to compare")
+        env2 = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}
+        env2["LECTURENN_BENCH_UNSET"] = "1"
+        cmd = [sys.executable, __file__, *(argv if argv is not None else sys.argv[1:])]
+        subprocess.run(cmd, env=env2, check=False)
+    # below-goal cases are reported, not an error: a benchmark is not a test
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
