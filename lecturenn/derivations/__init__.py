@@ -1,0 +1,1 @@
+"""SymPy derivations of the lecture, one module per chapter."""

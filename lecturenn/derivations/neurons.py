@@ -1,0 +1,317 @@
+r"""Derivations of chapter 1 (the neuron and Boolean functions), in exact arithmetic.
+
+Every function returns SymPy objects or exact rationals that the tests assert and the
+notebook ``book/ch01_neurons.ipynb`` displays.
+
+* :func:`truth_table_system`: the inequalities that a truth table imposes on the weights
+  :math:`(w_1, \dots, w_n, w_0)` of a threshold neuron :math:`[\sum_j w_j x^j - w_0 > 0]`.
+* :func:`threshold_weights`: the maximum-margin solution of that system (exact linear
+  program, weights in :math:`[-1, 1]`, :math:`|w_0| \le n`); gives AND, OR, NOT.
+* :func:`motzkin_certificate`: when the system is infeasible, nonnegative multipliers
+  :math:`\lambda` with :math:`\sum_i \lambda_i c_i = 0` and a positive weight on a strict
+  inequality; summing the inequalities with these multipliers gives :math:`0 > 0`
+  (Motzkin's transposition theorem). For XOR, :math:`\lambda = (1, 1, 1, 1)`.
+* :func:`xor_polynomials`: the two XOR constructions of the slide, as polynomials.
+* :func:`dnf_minterm_check`: the hidden neuron of :func:`lecturenn.boolean.compile_dnf`
+  fires exactly on its minterm (exhaustive, exact).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import product
+
+import sympy as sp
+from sympy.solvers.simplex import InfeasibleLPError, lpmax
+
+__all__ = [
+    "weight_symbols",
+    "input_symbols",
+    "truth_table_rows",
+    "truth_table_system",
+    "threshold_weights",
+    "check_neuron_exact",
+    "motzkin_certificate",
+    "check_certificate",
+    "boolean_weights",
+    "xor_infeasibility",
+    "xor_polynomials",
+    "check_xor_formula",
+    "dnf_minterm_neuron",
+    "dnf_minterm_check",
+    "threshold_function_count",
+]
+
+XOR_TABLE = (0, 1, 1, 0)
+
+
+def weight_symbols(n: int) -> tuple[tuple[sp.Symbol, ...], sp.Symbol]:
+    r"""The symbols :math:`(w_1, \dots, w_n)` and :math:`w_0`."""
+    return tuple(sp.Symbol(f"w_{j}", real=True) for j in range(1, n + 1)), sp.Symbol(
+        "w_0", real=True)
+
+
+def input_symbols(n: int) -> tuple[sp.Symbol, ...]:
+    r"""The symbols :math:`x^1, \dots, x^n` (printed as ``x^{1}``...)."""
+    return tuple(sp.Symbol(f"x^{{{j}}}") for j in range(1, n + 1))
+
+
+def truth_table_rows(n: int) -> list[tuple[int, ...]]:
+    """The :math:`2^n` binary rows in the standard order (:math:`x^1` most significant)."""
+    return [tuple(r) for r in product((0, 1), repeat=n)]
+
+
+def _table(table, n: int) -> tuple[int, ...]:
+    t = tuple(int(v) for v in table)
+    if len(t) != 2**n or any(v not in (0, 1) for v in t):
+        raise ValueError(f"table must be 2**n = {2**n} values 0/1 for n = {n}, got {table!r}")
+    return t
+
+
+def truth_table_system(table, n: int) -> list[sp.Rel]:
+    r"""The system of inequalities :math:`\sum_j w_j x^j - w_0 > 0` if :math:`f(x) = 1`,
+    :math:`\le 0` if :math:`f(x) = 0`, one per row of the truth table."""
+    t = _table(table, n)
+    w, w0 = weight_symbols(n)
+    out = []
+    for row, f in zip(truth_table_rows(n), t, strict=True):
+        s = sum((wj * xj for wj, xj in zip(w, row, strict=True)), sp.Integer(0)) - w0
+        out.append(sp.StrictGreaterThan(s, 0) if f else sp.LessThan(s, 0))
+    return out
+
+
+def threshold_weights(table, n: int) -> dict | None:
+    r"""The maximum-margin threshold neuron for a truth table, or ``None``.
+
+    Solves exactly (SymPy's simplex, rational arithmetic)
+
+    .. math::
+
+        \max t \quad\text{s.t.}\quad
+        \sum_j w_j x^j - w_0 \ge t \ (f(x) = 1), \quad
+        \sum_j w_j x^j - w_0 \le -t \ (f(x) = 0), \quad
+        |w_j| \le 1, \ |w_0| \le n .
+
+    The system of the truth table is feasible iff :math:`t^* > 0` (a finite system of strict
+    inequalities that has a solution has one with a positive margin).
+
+    Returns
+    -------
+    dict or None
+        ``{"w": (w_1, ..., w_n), "w0": w_0, "margin": t}`` with SymPy rationals, or ``None``
+        when :math:`t^* = 0` (not a threshold function).
+    """
+    t_ = _table(table, n)
+    w, w0 = weight_symbols(n)
+    t = sp.Symbol("t", real=True)
+    cons = []
+    for row, f in zip(truth_table_rows(n), t_, strict=True):
+        s = sum((wj * xj for wj, xj in zip(w, row, strict=True)), sp.Integer(0)) - w0
+        cons.append(s >= t if f else s <= -t)
+    for wj in w:
+        cons += [wj <= 1, wj >= -1]
+    cons += [w0 <= max(n, 1), w0 >= -max(n, 1)]
+    try:
+        best, sol = lpmax(t, cons)
+    except InfeasibleLPError:  # pragma: no cover - t = 0, w = 0 is always feasible
+        return None
+    if best <= 0:
+        return None
+    return {"w": tuple(sp.nsimplify(sol.get(wj, 0)) for wj in w),
+            "w0": sp.nsimplify(sol.get(w0, 0)), "margin": best}
+
+
+def check_neuron_exact(w, w0, table, n: int, *, strict: bool = True) -> bool:
+    r"""Does :math:`[\sum_j w_j x^j - w_0 > 0]` reproduce the truth table? (exact rationals)
+
+    With ``strict=False`` the activation is :math:`[s \ge 0]` instead, to show that the
+    convention at zero matters.
+    """
+    t = _table(table, n)
+    w = [Fraction(str(v)) for v in w]
+    w0 = Fraction(str(w0))
+    if len(w) != n:
+        raise ValueError(f"w must have n = {n} weights, got {len(w)}")
+    for row, f in zip(truth_table_rows(n), t, strict=True):
+        s = sum((wj * xj for wj, xj in zip(w, row, strict=True)), Fraction(0)) - w0
+        fired = s > 0 if strict else s >= 0
+        if int(fired) != f:
+            return False
+    return True
+
+
+def _rows_as_vectors(table, n):
+    """Each inequality as c . (w_1..w_n, w_0) (> or >=) 0; returns (c, is_strict) pairs."""
+    t = _table(table, n)
+    out = []
+    for row, f in zip(truth_table_rows(n), t, strict=True):
+        c = [sp.Integer(v) for v in row] + [sp.Integer(-1)]
+        out.append((c, True) if f else ([-v for v in c], False))
+    return out
+
+
+def motzkin_certificate(table, n: int) -> tuple | None:
+    r"""A certificate that no threshold neuron computes the table, or ``None``.
+
+    Writes every row as :math:`c_i \cdot v > 0` (true rows) or :math:`c_i\cdot v \ge 0`
+    (false rows, :math:`c_i = -(x_i, -1)`) with :math:`v = (w_1, \dots, w_n, w_0)`, and
+    solves exactly :math:`\max \sum_{i\ \mathrm{strict}} \lambda_i` subject to
+    :math:`\sum_i \lambda_i c_i = 0`, :math:`0 \le \lambda_i \le 1`.
+    A positive optimum gives multipliers :math:`\lambda` such that the weighted sum of the
+    inequalities reads :math:`0 > 0`: the system is infeasible (Motzkin's transposition
+    theorem says such :math:`\lambda` exists iff it is).
+
+    Returns
+    -------
+    tuple of sympy.Rational or None
+        :math:`\lambda`, one multiplier per row of the truth table.
+    """
+    rows = _rows_as_vectors(table, n)
+    lam = sp.symbols(f"lambda_1:{len(rows) + 1}", real=True)
+    cons = []
+    for k in range(n + 1):
+        cons.append(sp.Eq(sum((lam[i] * rows[i][0][k] for i in range(len(rows))),
+                              sp.Integer(0)), 0))
+    for li in lam:
+        cons += [li >= 0, li <= 1]
+    objective = sum((lam[i] for i in range(len(rows)) if rows[i][1]), sp.Integer(0))
+    if objective == 0:
+        return None  # no strict row: w = 0, w0 = 0 computes the constant 0
+    best, sol = lpmax(objective, cons)
+    if best <= 0:
+        return None
+    return tuple(sp.nsimplify(sol.get(li, 0)) for li in lam)
+
+
+def check_certificate(table, n: int, lam) -> bool:
+    r"""Verify a Motzkin certificate exactly: :math:`\lambda \ge 0`,
+    :math:`\sum_i \lambda_i c_i = 0` and :math:`\sum_{i\ \mathrm{strict}} \lambda_i > 0`."""
+    rows = _rows_as_vectors(table, n)
+    lam = [sp.Rational(v) for v in lam]
+    if len(lam) != len(rows) or any(v < 0 for v in lam):
+        return False
+    total = [sum((lam[i] * rows[i][0][k] for i in range(len(rows))), sp.Integer(0))
+             for k in range(n + 1)]
+    strict_mass = sum((lam[i] for i in range(len(rows)) if rows[i][1]), sp.Integer(0))
+    return all(v == 0 for v in total) and strict_mass > 0
+
+
+def boolean_weights() -> dict[str, dict]:
+    r"""AND, OR (two variables) and NOT (one variable): the derived maximum-margin weights.
+
+    Returns ``{"AND": {...}, "OR": {...}, "NOT": {...}}`` as :func:`threshold_weights`,
+    each with its ``"table"`` and ``"n"``.
+    """
+    spec = {"AND": ((0, 0, 0, 1), 2), "OR": ((0, 1, 1, 1), 2), "NOT": ((1, 0), 1)}
+    out = {}
+    for name, (table, n) in spec.items():
+        sol = threshold_weights(table, n)
+        sol.update(table=table, n=n)
+        out[name] = sol
+    return out
+
+
+def xor_infeasibility() -> dict:
+    r"""The machine-checked proof that XOR is not a threshold function.
+
+    Returns
+    -------
+    dict
+        ``system``: the four inequalities of the truth table of :math:`x^1 \oplus x^2`;
+        ``lam``: the Motzkin multipliers;
+        ``lhs``: the left-hand sides :math:`c_i \cdot v` of the inequalities written as
+        :math:`c_i\cdot v > 0` / :math:`\ge 0`;
+        ``combination``: :math:`\sum_i \lambda_i\, c_i\cdot v`, which simplifies to 0 although
+        it must be :math:`> 0`;
+        ``certificate_ok``: :func:`check_certificate` on it.
+    """
+    n = 2
+    system = truth_table_system(XOR_TABLE, n)
+    lam = motzkin_certificate(XOR_TABLE, n)
+    w, w0 = weight_symbols(n)
+    v = list(w) + [w0]
+    lhs = [sum((ci * vi for ci, vi in zip(c, v, strict=True)), sp.Integer(0))
+           for c, _ in _rows_as_vectors(XOR_TABLE, n)]
+    combination = sp.expand(sum((li * e for li, e in zip(lam, lhs, strict=True)),
+                                sp.Integer(0)))
+    return {"system": system, "lam": lam, "lhs": lhs, "combination": combination,
+            "certificate_ok": check_certificate(XOR_TABLE, n, lam)}
+
+
+def xor_polynomials() -> dict:
+    r"""The two XOR constructions of the slide as polynomials on :math:`\{0,1\}^2`.
+
+    * ``feature``: :math:`x^1 + x^2 - 2x^1x^2` (feature generation, with :math:`x^1x^2`);
+    * ``superposition``: :math:`(x^1 \vee x^2) - (x^1 \wedge x^2)` with the Boolean
+      polynomials :math:`x^1\vee x^2 = x^1 + x^2 - x^1x^2`, :math:`x^1\wedge x^2 = x^1x^2`;
+    * ``difference``: ``feature - superposition`` expanded (it is 0: the two constructions
+      compute the same sum);
+    * ``square_identity``: :math:`(x^1 - x^2)^2 - \text{feature}` reduced with
+      :math:`(x^j)^2 = x^j`, which is 0: the feature sum is :math:`(x^1 - x^2)^2 = [x^1 \ne x^2]`.
+    """
+    x1, x2 = input_symbols(2)
+    feature = x1 + x2 - 2 * x1 * x2
+    superposition = (x1 + x2 - x1 * x2) - x1 * x2
+    square = sp.expand((x1 - x2) ** 2).subs({x1**2: x1, x2**2: x2})
+    return {"symbols": (x1, x2), "feature": feature, "superposition": superposition,
+            "difference": sp.expand(feature - superposition),
+            "square_identity": sp.expand(square - feature)}
+
+
+def check_xor_formula(expr, symbols, threshold=None) -> bool:
+    r"""Does :math:`[\text{expr} - \text{threshold} > 0]` equal :math:`x^1 \oplus x^2` on all four
+    inputs? ``expr`` is a SymPy expression in ``symbols`` (exact evaluation); the default
+    threshold is :math:`\tfrac12`."""
+    threshold = sp.Rational(1, 2) if threshold is None else sp.nsimplify(threshold)
+    for (a, b), f in zip(truth_table_rows(2), XOR_TABLE, strict=True):
+        val = sp.nsimplify(expr.subs({symbols[0]: a, symbols[1]: b}) - threshold)
+        if int(bool(val > 0)) != f:
+            return False
+    return True
+
+
+def dnf_minterm_neuron(r) -> tuple[tuple[int, ...], sp.Rational]:
+    r"""The hidden neuron of the minterm :math:`r`: weights :math:`2r_j - 1`, threshold
+    :math:`|r| - \tfrac12`."""
+    return tuple(2 * int(v) - 1 for v in r), sp.Integer(sum(int(v) for v in r)) - sp.Rational(1, 2)
+
+
+def dnf_minterm_check(n: int, neuron=dnf_minterm_neuron) -> bool:
+    r"""Exhaustively check that :math:`h_r(x) = [x = r]` for all :math:`r, x \in \{0,1\}^n`
+    (exact rationals); ``neuron`` may be replaced to show that a wrong threshold fails."""
+    rows = truth_table_rows(n)
+    for r in rows:
+        w, b = neuron(r)
+        for x in rows:
+            s = sum((wj * xj for wj, xj in zip(w, x, strict=True)), sp.Integer(0)) - b
+            if bool(s > 0) != (x == r):
+                return False
+    return True
+
+
+def threshold_function_count(n: int) -> dict:
+    r"""Classify all :math:`2^{2^n}` Boolean functions of :math:`n` variables exactly.
+
+    Every function gets either verified weights (:func:`check_neuron_exact`) or a verified
+    Motzkin certificate (:func:`check_certificate`); one of the two must succeed.
+
+    Returns
+    -------
+    dict
+        ``threshold``: the tables that are threshold functions, ``not_threshold``: the others
+        (with their certificates), ``count``: the number of threshold functions
+        (2, 4, 14, 104, ... for n = 0, 1, 2, 3: OEIS A000609).
+    """
+    yes, no = [], []
+    for table in product((0, 1), repeat=2**n):
+        sol = threshold_weights(table, n)
+        if sol is not None:
+            if not check_neuron_exact(sol["w"], sol["w0"], table, n):
+                raise AssertionError(f"LP weights fail on {table}")  # pragma: no cover
+            yes.append(table)
+        else:
+            lam = motzkin_certificate(table, n)
+            if lam is None or not check_certificate(table, n, lam):
+                raise AssertionError(f"no certificate for {table}")  # pragma: no cover
+            no.append((table, lam))
+    return {"threshold": yes, "not_threshold": no, "count": len(yes)}
