@@ -61,7 +61,8 @@ def _check_closure(closure) -> None:
 def _sq_norm(g: np.ndarray) -> float:
     """:math:`\\|g\\|^2` in one pass; ``inf``/``nan`` if ``g`` is not finite or overflows."""
     flat = g.reshape(-1)
-    return float(np.dot(flat, flat))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.dot(flat, flat))
 
 
 def _grad_of(i: int, p: Parameter, step: int) -> np.ndarray:
