@@ -23,10 +23,10 @@ def _pairs(torch):
               lambda ts: torch.optim.SGD(ts, lr=0.01), "")]
     if hasattr(optim, "Momentum"):
         pairs.append((
-            "Momentum", lambda ps: optim.Momentum(ps, lr=0.01),
-            lambda ts: torch.optim.SGD(ts, lr=0.01, momentum=0.9),
-            "torch accumulates v = mu v + g; the lecture's rule may scale g by (1 - gamma): "
-            "same number of array passes",
+            "Momentum", lambda ps: optim.Momentum(ps, lr=0.01, gamma=0.9),
+            lambda ts: torch.optim.SGD(ts, lr=0.01 * (1 - 0.9), momentum=0.9),
+            "the slide's v := gamma v + (1-gamma) g, w -= eta v equals torch's "
+            "SGD(lr=eta (1-gamma), momentum=gamma): same points",
         ))
     if hasattr(optim, "Adam"):
         pairs.append(("Adam", lambda ps: optim.Adam(ps, lr=1e-3),
