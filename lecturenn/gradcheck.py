@@ -1,0 +1,188 @@
+r"""Gradient checking by central finite differences.
+
+The BackProp gradient is compared with
+
+.. math::
+
+    \frac{\partial Q}{\partial w_j} \approx \frac{Q(w + \delta e_j) - Q(w - \delta e_j)}{2\delta},
+
+whose error is :math:`O(\delta^2)` (plus rounding :math:`O(\epsilon_{\text{mach}}/\delta)`), by the
+**relative error** of each entry
+
+.. math::
+
+    r_j = \frac{|g_j - \tilde g_j|}{\max(|g_j| + |\tilde g_j|,\ \text{floor})},
+
+where the floor (``1e-8`` by default) keeps entries whose true gradient is zero (a dead
+ReLU, say) from dividing rounding noise by zero. In float64 with :math:`\delta = 10^{-6}`
+a correct smooth gradient gives :math:`r \lesssim 10^{-7}`; a wrong one gives :math:`r` of
+order 1. Finite differences cost :math:`2\dim w` forward passes, that is
+:math:`O(\dim^2 w)` operations — the cost BackProp avoids (slide «Алгоритм BackProp:
+преимущества и недостатки»). Run checks in float64: float32 rounding swamps the
+difference quotient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lecturenn._validation import check_positive, describe
+from lecturenn.losses import get_loss
+
+__all__ = [
+    "numerical_gradient",
+    "relative_error",
+    "check_grad",
+    "check_gradients",
+    "GradCheckReport",
+]
+
+
+def relative_error(a, b, floor: float = 1e-8) -> np.ndarray:
+    r"""Entrywise :math:`|a - b| / \max(|a| + |b|, \text{floor})`."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error needs equal shapes, got {a.shape} and {b.shape}")
+    return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
+                       eps: float = 1e-6) -> np.ndarray:
+    r"""Central-difference gradient of a scalar function ``f`` at ``x``.
+
+    ``x`` is perturbed **in place** one entry at a time (and restored), so ``f`` may read it
+    through a closure, as when ``x`` is ``p.data`` of a network parameter.
+
+    Parameters
+    ----------
+    f : callable
+        ``f() -> float`` or ``f(x) -> float``; it is called as ``f(x)``.
+    x : numpy.ndarray
+        A floating array (modified temporarily, restored exactly).
+    eps : float, optional
+        The step :math:`\delta`.
+    """
+    eps = check_positive("eps", eps)
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"x must be a floating numpy array, got {describe(x)}")
+    g = np.zeros(x.shape, dtype=np.float64)
+    flat = x.reshape(-1)  # a view for contiguous arrays
+    if not np.shares_memory(flat, x):
+        raise ValueError("x must be a contiguous array (it is perturbed in place)")
+    for j in range(flat.size):
+        old = flat[j]
+        flat[j] = old + eps
+        fp = float(f(x))
+        flat[j] = old - eps
+        fm = float(f(x))
+        flat[j] = old
+        g.reshape(-1)[j] = (fp - fm) / (2 * eps)
+    return g
+
+
+def check_grad(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndarray],
+               x, eps: float = 1e-6, floor: float = 1e-8) -> float:
+    r"""The maximum relative error between ``grad(x)`` and the finite-difference gradient of ``f``.
+
+    A generic check for any function of one array (not only networks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = lambda v: float(np.sum(v ** 3))
+    >>> err = check_grad(f, lambda v: 3 * v ** 2, np.array([1.0, -2.0]))
+    >>> err < 1e-8
+    True
+    """
+    x = np.array(x, dtype=np.float64)
+    analytic = np.asarray(grad(x.copy()), dtype=np.float64)
+    if analytic.shape != x.shape:
+        raise ValueError(f"grad(x) must have the shape of x {x.shape}, got {analytic.shape}")
+    numeric = numerical_gradient(f, x, eps)
+    return float(np.max(relative_error(analytic, numeric, floor)))
+
+
+@dataclass
+class GradCheckReport:
+    """The result of :func:`check_gradients`.
+
+    Attributes
+    ----------
+    errors : dict
+        The maximum relative error per parameter name.
+    analytic, numeric : dict
+        The BackProp and the finite-difference gradients per parameter name.
+    """
+
+    errors: dict = field(default_factory=dict)
+    analytic: dict = field(default_factory=dict)
+    numeric: dict = field(default_factory=dict)
+
+    @property
+    def max_error(self) -> float:
+        """The largest relative error over all parameters."""
+        return max(self.errors.values()) if self.errors else 0.0
+
+    def ok(self, tol: float = 1e-6) -> bool:
+        """True if every relative error is below ``tol``."""
+        return self.max_error < tol
+
+    def __str__(self) -> str:
+        lines = [f"{name:<20} max relative error {err:.2e}" for name, err in self.errors.items()]
+        return "\n".join(lines)
+
+
+def check_gradients(net, X, y, loss, eps: float = 1e-6, params=None,
+                    floor: float = 1e-8) -> GradCheckReport:
+    r"""Compare the BackProp gradient of ``net`` with central finite differences.
+
+    Works for any model with ``parameters()``, ``loss_and_grad(X, y, loss)`` and
+    ``forward(X)`` (a :class:`lecturenn.network.Network` or anything shaped like it).
+
+    Parameters
+    ----------
+    net : lecturenn.network.Network
+        Checked in its current mode; put layers with randomness (dropout) in ``eval()``.
+    X, y : array_like
+        A (small) batch and its targets.
+    loss : Loss or str
+    eps : float, optional
+        The finite-difference step :math:`\delta`.
+    params : list of str, optional
+        Names of the parameters to check (all by default).
+    floor : float, optional
+        See :func:`relative_error`.
+
+    Returns
+    -------
+    GradCheckReport
+        ``report.errors[name]`` is the maximum relative error of that parameter.
+    """
+    loss = get_loss(loss)
+    X = net._check_input(X) if hasattr(net, "_check_input") else np.asarray(X)
+    out = net.forward(X)
+    y = loss.prepare_target(y, out.shape, out.dtype)
+    net.loss_and_grad(X, y, loss, check=False)
+    all_params = net.parameters()
+    if params is not None:
+        known = {p.name for p in all_params}
+        unknown = [name for name in params if name not in known]
+        if unknown:
+            raise ValueError(f"unknown parameter names {unknown}; the model has {sorted(known)}")
+        all_params = [p for p in all_params if p.name in set(params)]
+    report = GradCheckReport()
+    analytic = {p.name: np.array(p.grad, dtype=np.float64) for p in all_params}
+
+    def q(_):
+        return loss.value(net.forward(X), y)
+
+    for p in all_params:
+        num = numerical_gradient(q, p.data, eps)
+        report.analytic[p.name] = analytic[p.name]
+        report.numeric[p.name] = num
+        report.errors[p.name] = float(np.max(relative_error(analytic[p.name], num, floor)))
+    return report

@@ -1,0 +1,398 @@
+r"""Training loops: the slide's per-object stochastic gradient and a mini-batch ``fit``.
+
+Slides «Напоминание: алгоритм SG (Stochastic Gradient)» and «Алгоритм обратного
+распространения ошибки BackProp».
+
+* :func:`sg_backprop` is the algorithm of the slides literally: pick a random object
+  :math:`x_i`, compute :math:`\mathcal{L}_i` and its gradient by BackProp, step
+  :math:`w := w - \eta\nabla\mathcal{L}_i`, update the running estimate
+  :math:`Q := (1-\lambda) Q + \lambda \mathcal{L}_i`, and stop when :math:`Q` stabilises.
+* :func:`fit` is the loop students use: epochs of shuffled mini-batches, any optimizer of
+  :mod:`lecturenn.optim` (always called with a closure, so look-ahead methods such as
+  Nesterov's work), metrics per epoch, optional validation data and a text progress bar.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lecturenn._validation import check_in_range, check_positive, check_rng, describe
+from lecturenn.losses import Loss, get_loss
+
+__all__ = ["History", "SGHistory", "fit", "sg_backprop", "evaluate", "METRICS"]
+
+
+class _PlainSGD:
+    """Plain SGD :math:`w := w - \\eta\\,\\partial Q/\\partial w`, the default of :func:`fit`."""
+
+    def __init__(self, params, lr):
+        self.params = params
+        self.lr = lr
+
+    def step(self, closure):
+        value = closure()
+        lr = self.lr
+        for p in self.params:
+            p.data -= lr * p.grad
+        return value
+
+
+# -- metrics -----------------------------------------------------------------------------
+def _accuracy(out, y, loss):
+    if loss.kind == "multiclass":
+        return float(np.mean(np.argmax(out, axis=1) == y))
+    if loss.kind == "margin":
+        return float(np.mean(np.where(out[:, 0] >= 0, 1.0, -1.0) == y[:, 0]))
+    raise ValueError(
+        f"metric 'accuracy' needs a classification loss (margin or multiclass), "
+        f"got {type(loss).__name__}"
+    )
+
+
+def _mse(out, y, loss):
+    if loss.kind != "regression":
+        raise ValueError(f"metric 'mse' needs a regression loss, got {type(loss).__name__}")
+    return float(np.mean((out - y) ** 2))
+
+
+def _mae(out, y, loss):
+    if loss.kind != "regression":
+        raise ValueError(f"metric 'mae' needs a regression loss, got {type(loss).__name__}")
+    return float(np.mean(np.abs(out - y)))
+
+
+#: metric names accepted by :func:`fit` and :func:`evaluate`; a callable ``f(out, y, loss)``
+#: is accepted too (its ``__name__`` names it)
+METRICS: dict[str, Callable] = {"accuracy": _accuracy, "mse": _mse, "mae": _mae}
+
+
+def _metric_fns(metrics):
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    out = {}
+    for m in metrics:
+        if callable(m):
+            out[getattr(m, "__name__", "metric")] = m
+        elif isinstance(m, str) and m in METRICS:
+            out[m] = METRICS[m]
+        else:
+            raise ValueError(f"unknown metric {describe(m)}; expected one of {sorted(METRICS)} "
+                             "or a callable f(out, y, loss)")
+    return out
+
+
+def _prepare(net, X, y, loss, what="X"):
+    X = net._check_input(X)
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{what} must be finite, got NaN or infinity")
+    y = loss.prepare_target(y, (X.shape[0], net.sizes[-1]), net.dtype)
+    return X, y
+
+
+def evaluate(net, X, y, loss, metrics=()) -> dict[str, float]:
+    """The mean loss and the metrics of ``net`` on ``(X, y)`` in inference mode.
+
+    Returns
+    -------
+    dict
+        ``{"loss": ..., "<metric>": ...}``.
+    """
+    loss = get_loss(loss)
+    X, y = _prepare(net, X, y, loss)
+    return _evaluate(net, X, y, loss, _metric_fns(metrics))
+
+
+def _evaluate(net, X, y, loss, fns):
+    was = net.training
+    net.training = False
+    try:
+        out = net._forward(X, False)
+    finally:
+        net.training = was
+    res = {"loss": float(np.mean(loss.per_object(out, y)))}
+    for name, f in fns.items():
+        res[name] = f(out, y, loss)
+    return res
+
+
+@dataclass
+class History:
+    """What :func:`fit` returns: per-epoch values.
+
+    Attributes
+    ----------
+    loss : list of float
+        The mean training loss of each epoch (averaged over its mini-batches, weighted by
+        their sizes, at the weights each batch saw).
+    metrics : dict
+        Training-set metrics at the end of each epoch (inference mode), by name.
+    val_loss : list of float
+        Validation loss at the end of each epoch (empty without validation data).
+    val_metrics : dict
+        Validation metrics at the end of each epoch.
+    steps : int
+        The number of optimizer steps made.
+    """
+
+    loss: list = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+    val_loss: list = field(default_factory=list)
+    val_metrics: dict = field(default_factory=dict)
+    steps: int = 0
+
+    def __getitem__(self, key: str) -> list:
+        """Access by name: ``"loss"``, ``"accuracy"``, ``"val_loss"``, ``"val_accuracy"``, ..."""
+        if key == "loss":
+            return self.loss
+        if key == "val_loss":
+            return self.val_loss
+        if key.startswith("val_") and key[4:] in self.val_metrics:
+            return self.val_metrics[key[4:]]
+        if key in self.metrics:
+            return self.metrics[key]
+        raise KeyError(key)
+
+
+def _int_arg(name, v, low=1):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {describe(v)}")
+    return int(v)
+
+
+def _nonfinite(value, epoch, step):
+    return FloatingPointError(
+        f"the loss became {value} at epoch {epoch}, step {step} (steps counted from 1 within "
+        "the epoch); lower the learning rate or check the data"
+    )
+
+
+def fit(net, X, y, loss, optimizer=None, *, lr: float = 0.1, epochs: int = 10,
+        batch_size: int = 32, rng=0, shuffle: bool = True, progress: bool = False,
+        metrics=(), X_val=None, y_val=None, file=None) -> History:
+    r"""Train ``net`` by mini-batch gradient steps; return the :class:`History`.
+
+    Each epoch shuffles the objects (with ``rng``), cuts them into batches of
+    ``batch_size`` (the last one may be smaller) and for each batch calls
+    ``optimizer.step(closure)`` with ``closure = lambda: net.loss_and_grad(Xb, yb, loss)``.
+
+    Parameters
+    ----------
+    net : lecturenn.network.Network
+    X, y : array_like
+        Training objects ``(n, H_0)`` and targets in the loss's form.
+    loss : Loss or str
+    optimizer : object, optional
+        Anything with ``step(closure) -> loss`` over ``net.parameters()`` (see
+        :mod:`lecturenn.optim`); ``None`` means plain SGD
+        :math:`w := w - \eta\nabla Q` with ``lr``.
+    lr : float, optional
+        Learning rate :math:`\eta` of the default SGD (ignored when ``optimizer`` is given).
+    epochs, batch_size : int, optional
+    rng : numpy.random.Generator or int, optional
+        Shuffling; the same seed gives the same run.
+    shuffle : bool, optional
+    progress : bool, optional
+        Print one progress line per epoch (to ``file``, standard output by default).
+    metrics : sequence of str or callable, optional
+        ``"accuracy"``, ``"mse"``, ``"mae"`` or ``f(out, y, loss) -> float``.
+    X_val, y_val : array_like, optional
+        Validation data evaluated at the end of each epoch.
+
+    Raises
+    ------
+    FloatingPointError
+        When the loss or a gradient becomes NaN or infinite; the message names the epoch and
+        the step.
+    """
+    loss = get_loss(loss)
+    if not isinstance(loss, Loss):  # pragma: no cover - get_loss guarantees it
+        raise TypeError("loss must be a Loss")
+    epochs = _int_arg("epochs", epochs)
+    batch_size = _int_arg("batch_size", batch_size)
+    gen = check_rng(rng)
+    fns = _metric_fns(metrics)
+    X, y = _prepare(net, X, y, loss)
+    have_val = X_val is not None or y_val is not None
+    if have_val:
+        if X_val is None or y_val is None:
+            raise ValueError("give both X_val and y_val, or neither")
+        X_val, y_val = _prepare(net, X_val, y_val, loss, what="X_val")
+    if optimizer is None:
+        optimizer = _PlainSGD(net.parameters(), check_positive("lr", lr))
+    elif not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(closure) method, got {describe(optimizer)}")
+    out_file = sys.stdout if file is None else file
+    hist = History(metrics={k: [] for k in fns},
+                   val_metrics={k: [] for k in fns} if have_val else {})
+    was_training = net.training
+    net.train()
+    try:
+        _epochs(net, X, y, loss, optimizer, epochs, batch_size, gen, shuffle, fns, have_val,
+                X_val, y_val, hist, progress, out_file)
+    finally:
+        net.training = was_training
+    return hist
+
+
+def _epochs(net, X, y, loss, optimizer, epochs, batch_size, gen, shuffle, fns, have_val,
+            X_val, y_val, hist, progress, out_file):
+    n = X.shape[0]
+    for epoch in range(1, epochs + 1):
+        order = gen.permutation(n) if shuffle else np.arange(n)
+        total = 0.0
+        for step, start in enumerate(range(0, n, batch_size), start=1):
+            idx = order[start:start + batch_size]
+            Xb, yb = X[idx], y[idx]
+
+            def closure(Xb=Xb, yb=yb, epoch=epoch, step=step):
+                v = net.loss_and_grad(Xb, yb, loss, check=False)
+                if not np.isfinite(v):
+                    raise _nonfinite(v, epoch, step)
+                return v
+
+            try:
+                value = optimizer.step(closure)
+            except FloatingPointError as exc:
+                if "at epoch" in str(exc):
+                    raise
+                raise FloatingPointError(f"at epoch {epoch}, step {step}: {exc}") from exc
+            value = float(value)
+            if not np.isfinite(value):
+                raise _nonfinite(value, epoch, step)
+            total += value * len(idx)
+            hist.steps += 1
+        hist.loss.append(total / n)
+        if fns:
+            res = _evaluate(net, X, y, loss, fns)
+            for k in fns:
+                hist.metrics[k].append(res[k])
+        if have_val:
+            res = _evaluate(net, X_val, y_val, loss, fns)
+            hist.val_loss.append(res["loss"])
+            for k in fns:
+                hist.val_metrics[k].append(res[k])
+        if progress:
+            width = 20
+            done = int(width * epoch / epochs)
+            line = f"[{'=' * done}{' ' * (width - done)}] epoch {epoch}/{epochs}"
+            line += f" loss {hist.loss[-1]:.4f}"
+            for k in fns:
+                line += f" {k} {hist.metrics[k][-1]:.4f}"
+            if have_val:
+                line += f" val_loss {hist.val_loss[-1]:.4f}"
+                for k in fns:
+                    line += f" val_{k} {hist.val_metrics[k][-1]:.4f}"
+            print(line, file=out_file)
+
+
+@dataclass
+class SGHistory:
+    r"""What :func:`sg_backprop` returns.
+
+    Attributes
+    ----------
+    Q : list of float
+        The running estimate :math:`Q` after each step (``Q[0]`` is the initial value).
+    L : list of float
+        The loss :math:`\mathcal{L}_i` of the chosen object before its step.
+    indices : list of int
+        The chosen objects :math:`i`.
+    steps : int
+        Steps made.
+    converged : bool
+        True if :math:`Q` stabilised before ``max_steps``.
+    """
+
+    Q: list = field(default_factory=list)
+    L: list = field(default_factory=list)
+    indices: list = field(default_factory=list)
+    steps: int = 0
+    converged: bool = False
+
+
+def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=0,
+                tol: float = 1e-5, patience: int | None = None,
+                max_steps: int = 100_000) -> SGHistory:
+    r"""The stochastic-gradient BackProp of the slides, one object per step.
+
+    Slides «Напоминание: алгоритм SG (Stochastic Gradient)» and «Алгоритм обратного
+    распространения ошибки BackProp»::
+
+        initialise Q := Q(w) (the mean loss over the sample at the initial weights)
+        repeat
+            choose i uniformly at random
+            L_i := L(w, x_i), gradient by BackProp (forward, errors, backward)
+            w := w - lr * grad L_i
+            Q := (1 - lam) Q + lam L_i
+        until Q stabilises
+
+    **"Q stabilises"** is made precise as: :math:`|Q_k - Q_{k-1}| < \mathrm{tol}` for
+    ``patience`` consecutive steps (the slide leaves it open). Since
+    :math:`Q_k - Q_{k-1} = \lambda(\mathcal{L}_i - Q_{k-1})`, this asks the losses of
+    ``patience`` random objects in a row to stay within :math:`\mathrm{tol}/\lambda` of the
+    running mean. The loop also stops after ``max_steps`` steps (then ``converged`` is
+    False).
+
+    Parameters
+    ----------
+    net : lecturenn.network.Network
+    X, y : array_like
+    loss : Loss or str
+    lr : float, optional
+        The learning rate :math:`\eta`.
+    lam : float, optional
+        The forgetting rate :math:`\lambda \in (0, 1]`; default :math:`1/\ell`, so :math:`Q`
+        averages over about the last :math:`\ell` objects.
+    rng : numpy.random.Generator or int, optional
+    tol : float, optional
+    patience : int, optional
+        Default :math:`\ell` (the number of objects).
+    max_steps : int, optional
+
+    Raises
+    ------
+    FloatingPointError
+        If a loss becomes NaN or infinite (the message names the step).
+    """
+    loss = get_loss(loss)
+    X, y = _prepare(net, X, y, loss)
+    n = X.shape[0]
+    lr = check_positive("lr", lr)
+    lam = 1.0 / n if lam is None else check_in_range("lam", lam, 0.0, 1.0, closed_low=False,
+                                                      closed_high=True)
+    tol = check_positive("tol", tol)
+    patience = n if patience is None else _int_arg("patience", patience)
+    max_steps = _int_arg("max_steps", max_steps)
+    gen = check_rng(rng)
+    params = net.parameters()
+
+    was = net.training
+    net.training = False
+    try:
+        Q = float(np.mean(loss.per_object(net._forward(X, False), y)))
+    finally:
+        net.training = was
+    hist = SGHistory(Q=[Q])
+    calm = 0
+    for k in range(1, max_steps + 1):
+        i = int(gen.integers(n))
+        Li = net.loss_and_grad(X[i:i + 1], y[i:i + 1], loss, check=False)
+        if not np.isfinite(Li):
+            raise FloatingPointError(f"the loss became {Li} at step {k} (object {i})")
+        for p in params:
+            p.data -= lr * p.grad
+        Q_new = (1 - lam) * Q + lam * Li
+        calm = calm + 1 if abs(Q_new - Q) < tol else 0
+        Q = Q_new
+        hist.Q.append(Q)
+        hist.L.append(Li)
+        hist.indices.append(i)
+        hist.steps = k
+        if calm >= patience:
+            hist.converged = True
+            break
+    return hist
