@@ -1,0 +1,388 @@
+"""Each optimizer against an independent implementation of its paper, and against torch.optim.
+
+The references below are plain loops over the coordinates, written from the papers'
+pseudo-code in the papers' own notation (not the vectorized code of lecturenn.optim twice).
+The objective is a smooth non-quadratic function of 6 variables; the runs are long (300
+steps) and the tolerance is float64-tight (rtol 1e-12). The adaptive methods are run with
+small steps from far away, where their dynamics are not chaotic: close to a minimum
+RMSProp-like methods oscillate with steps of about lr, and the last-bit differences of two
+correct implementations then grow exponentially (seen: 1e-16 -> 1e-2 within 100 steps), so a
+comparison there would test nothing but rounding.
+
+Hyper-parameter mapping to torch.optim (lecturenn name -> torch name):
+    SGD(lr)                      -> SGD(lr)
+    Momentum(lr=eta, gamma)      -> SGD(lr=eta*(1-gamma), momentum=gamma, dampening=0)
+    Nesterov(lr=eta, gamma)      -> SGD(lr=eta*(1-gamma), momentum=gamma, nesterov=True);
+                                    torch's iterates are the look-ahead points w - eta*gamma*v
+    RMSProp(lr, alpha, eps)      -> RMSprop(lr, alpha, eps)
+    AdaDelta(lr, alpha, eps)     -> Adadelta(lr, rho=alpha, eps)     (variant="paper")
+    Adam(lr, gamma, alpha, eps)  -> Adam(lr, betas=(gamma, alpha), eps)
+    Adam(..., decoupled=True)    -> AdamW(...)
+    Nadam(..., ema="constant", schedule=psi) -> NAdam(lr, betas, eps, momentum_decay=psi)
+NAdam: torch averages m with the constant beta1 while its bias correction divides by
+1 - prod(mu_i) of the schedule, so it corresponds exactly to ema="constant", not to
+Dozat's algorithm 2 (ema="scheduled", tested against the reference loop below).
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lecturenn import optim as O
+from lecturenn.parameter import Parameter
+
+N_STEPS = 300
+RTOL = 1e-12
+
+_rng = np.random.default_rng(20260919)
+_A = _rng.normal(size=(6, 6))
+A = _A @ _A.T / 6 + 0.5 * np.eye(6)
+B = _rng.normal(size=6)
+W0 = 4.0 + _rng.normal(size=6)  # far from the minimum (near A^{-1} B, |.| < 3)
+
+
+def grad_np(w):
+    return A @ w - B + 0.3 * np.sin(w)
+
+
+def grad_list(w):
+    """The same gradient, coordinate by coordinate in pure Python (for the references)."""
+    n = len(w)
+    return [sum(A[r][c] * w[c] for c in range(n)) - B[r] + 0.3 * math.sin(w[r]) for r in range(n)]
+
+
+def run_ours(make, n_steps=N_STEPS, closure_needed=False):
+    p = Parameter(W0.copy(), name="w")
+    opt = make([p])
+    path = []
+
+    def closure():
+        p.grad = grad_np(p.data)
+        return 0.0
+
+    for _ in range(n_steps):
+        opt.step(closure)
+        path.append(p.data.copy())
+    return np.array(path), opt
+
+
+def assert_paths(ours, ref):
+    ref = np.asarray(ref)
+    assert ours.shape == ref.shape
+    # moved a lot relative to the tolerance: the comparison means something
+    assert np.max(np.abs(ref[-1] - W0)) > 1e-2
+    np.testing.assert_allclose(ours, ref, rtol=RTOL, atol=1e-13)
+
+
+# ------------------------------------------------------------------ paper references
+def ref_sgd(eta, n_steps=N_STEPS):
+    w = list(W0)
+    out = []
+    for _ in range(n_steps):
+        g = grad_list(w)
+        w = [w[j] - eta * g[j] for j in range(len(w))]
+        out.append(w)
+    return out
+
+
+def ref_polyak_heavy_ball(a, b, n_steps=N_STEPS):
+    """Polyak (1964): w_{k+1} = w_k - a grad(w_k) + b (w_k - w_{k-1}), w_{-1} = w_0."""
+    w_prev, w = list(W0), list(W0)
+    out = []
+    for _ in range(n_steps):
+        g = grad_list(w)
+        w_next = [w[j] - a * g[j] + b * (w[j] - w_prev[j]) for j in range(len(w))]
+        w_prev, w = w, w_next
+        out.append(w)
+    return out
+
+
+def ref_nesterov_sutskever(mu, eps_lr, n_steps=N_STEPS):
+    """Sutskever et al. (2013), eq. (3)-(4):
+    v' = mu v - eps grad(theta + mu v); theta' = theta + v'."""
+    th, v = list(W0), [0.0] * len(W0)
+    out, look = [], []
+    for _ in range(n_steps):
+        g = grad_list([th[j] + mu * v[j] for j in range(len(th))])
+        v = [mu * v[j] - eps_lr * g[j] for j in range(len(th))]
+        th = [th[j] + v[j] for j in range(len(th))]
+        out.append(th)
+        look.append([th[j] + mu * v[j] for j in range(len(th))])
+    return out, look
+
+
+def ref_rmsprop(lr, a, eps, n_steps=N_STEPS):
+    """Tieleman & Hinton (2012), lecture 6e: MeanSquare := a MeanSquare + (1-a) g^2;
+    w := w - lr g / (sqrt(MeanSquare) + eps) (eps placed as on the slide)."""
+    w, ms = list(W0), [0.0] * len(W0)
+    out = []
+    for _ in range(n_steps):
+        g = grad_list(w)
+        for j in range(len(w)):
+            ms[j] = a * ms[j] + (1 - a) * g[j] ** 2
+            w[j] = w[j] - lr * g[j] / (math.sqrt(ms[j]) + eps)
+        out.append(list(w))
+    return out
+
+
+def ref_adadelta_zeiler(rho, eps, n_steps=N_STEPS):
+    """Zeiler (2012), algorithm 1, with RMS[y] = sqrt(E[y^2] + eps)."""
+    x, Eg2, Edx2 = list(W0), [0.0] * len(W0), [0.0] * len(W0)
+    out = []
+    for _ in range(n_steps):
+        g = grad_list(x)
+        for j in range(len(x)):
+            Eg2[j] = rho * Eg2[j] + (1 - rho) * g[j] ** 2
+            dx = -math.sqrt(Edx2[j] + eps) / math.sqrt(Eg2[j] + eps) * g[j]
+            Edx2[j] = rho * Edx2[j] + (1 - rho) * dx**2
+            x[j] = x[j] + dx
+        out.append(list(x))
+    return out
+
+
+def ref_adadelta_slide(eta, a, eps, n_steps=N_STEPS):
+    """The slide «Адаптивные градиенты», literally."""
+    w, G, D = list(W0), [0.0] * len(W0), [0.0] * len(W0)
+    out = []
+    for _ in range(n_steps):
+        g = grad_list(w)
+        for j in range(len(w)):
+            G[j] = a * G[j] + (1 - a) * g[j] * g[j]
+            delta = g[j] * (math.sqrt(D[j]) + eps) / (math.sqrt(G[j]) + eps)
+            D[j] = a * D[j] + (1 - a) * delta * delta
+            w[j] = w[j] - eta * delta
+        out.append(list(w))
+    return out
+
+
+def ref_adam(alpha, b1, b2, eps, n_steps=N_STEPS, weight_decay=0.0, decoupled=False):
+    """Kingma & Ba (2015), algorithm 1 (+ L2 in the gradient, or AdamW's decay)."""
+    th, m, v = list(W0), [0.0] * len(W0), [0.0] * len(W0)
+    out = []
+    for t in range(1, n_steps + 1):
+        g = grad_list(th)
+        if weight_decay and not decoupled:
+            g = [g[j] + weight_decay * th[j] for j in range(len(th))]
+        if weight_decay and decoupled:
+            th = [th[j] * (1 - alpha * weight_decay) for j in range(len(th))]
+        for j in range(len(th)):
+            m[j] = b1 * m[j] + (1 - b1) * g[j]
+            v[j] = b2 * v[j] + (1 - b2) * g[j] ** 2
+            mhat = m[j] / (1 - b1**t)
+            vhat = v[j] / (1 - b2**t)
+            th[j] = th[j] - alpha * mhat / (math.sqrt(vhat) + eps)
+        out.append(list(th))
+    return out
+
+
+def ref_nadam_dozat(alpha, b1, nu, eps, psi, n_steps=N_STEPS, ema_mu=True):
+    """Dozat (2016), algorithm 2, mu_t = b1 (1 - 0.96**(t psi) / 2); with ema_mu=False the
+    first moment is averaged with b1 (the Keras/PyTorch reading)."""
+
+    def mu(t):
+        return b1 * (1 - 0.5 * 0.96 ** (t * psi)) if psi is not None else b1
+
+    th, m, n = list(W0), [0.0] * len(W0), [0.0] * len(W0)
+    prod = 1.0
+    out = []
+    for t in range(1, n_steps + 1):
+        g = grad_list(th)
+        prod_t = prod * mu(t)
+        prod_t1 = prod_t * mu(t + 1)
+        c = mu(t) if ema_mu else b1
+        for j in range(len(th)):
+            ghat = g[j] / (1 - prod_t)
+            m[j] = c * m[j] + (1 - c) * g[j]
+            mhat = m[j] / (1 - prod_t1)
+            n[j] = nu * n[j] + (1 - nu) * g[j] ** 2
+            nhat = n[j] / (1 - nu**t)
+            mbar = (1 - mu(t)) * ghat + mu(t + 1) * mhat
+            th[j] = th[j] - alpha * mbar / (math.sqrt(nhat) + eps)
+        prod = prod_t
+        out.append(list(th))
+    return out
+
+
+def ref_nadam_slide(eta, gam, a, eps, n_steps=N_STEPS):
+    """The slide «Комбинированные градиентные методы», one gradient per step taken at
+    w - eta*gamma*vhat (vhat of the previous step), v and G updated with that gradient."""
+    w, v, G = list(W0), [0.0] * len(W0), [0.0] * len(W0)
+    vhat = [0.0] * len(W0)
+    out = []
+    for k in range(1, n_steps + 1):
+        g = grad_list([w[j] - eta * gam * vhat[j] for j in range(len(w))])
+        for j in range(len(w)):
+            v[j] = gam * v[j] + (1 - gam) * g[j]
+            G[j] = a * G[j] + (1 - a) * g[j] * g[j]
+            vhat[j] = v[j] / (1 - gam**k)
+            Ghat = G[j] / (1 - a**k)
+            w[j] = w[j] - eta * (gam * vhat[j] + (1 - gam) / (1 - gam**k) * g[j]) / (
+                math.sqrt(Ghat) + eps)
+        out.append(list(w))
+    return out
+
+
+# ------------------------------------------------------------------ ours vs the papers
+def test_sgd_reference():
+    ours, _ = run_ours(lambda p: O.SGD(p, lr=0.05))
+    assert_paths(ours, ref_sgd(0.05))
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.9])
+def test_momentum_is_polyaks_heavy_ball_with_mapped_lr(gamma):
+    eta = 0.05
+    ours, _ = run_ours(lambda p: O.Momentum(p, lr=eta, gamma=gamma))
+    assert_paths(ours, ref_polyak_heavy_ball(a=eta * (1 - gamma), b=gamma))
+    # the unmapped learning rate is a different method
+    wrong = np.array(ref_polyak_heavy_ball(a=eta, b=gamma))
+    assert np.max(np.abs(ours - wrong)) > 1e-3
+
+
+@pytest.mark.parametrize("form", ["lookahead", "reparametrized"])
+def test_nesterov_is_sutskevers_nag(form):
+    eta, gamma = 0.05, 0.9
+    ours, opt = run_ours(lambda p: O.Nesterov(p, lr=eta, gamma=gamma, form=form))
+    theta, look = ref_nesterov_sutskever(mu=gamma, eps_lr=eta * (1 - gamma))
+    # look-ahead form: p.data is theta; reparametrized: p.data is theta + mu*v (the look-ahead)
+    assert_paths(ours, theta if form == "lookahead" else look)
+
+
+def test_rmsprop_reference():
+    ours, _ = run_ours(lambda p: O.RMSProp(p, lr=1e-3, alpha=0.9, eps=1e-8))
+    assert_paths(ours, ref_rmsprop(1e-3, 0.9, 1e-8))
+
+
+def test_adadelta_reference_paper_and_slide():
+    ours, _ = run_ours(lambda p: O.AdaDelta(p, alpha=0.95, eps=1e-6))
+    assert_paths(ours, ref_adadelta_zeiler(0.95, 1e-6))
+    ours_s, _ = run_ours(lambda p: O.AdaDelta(p, lr=1.0, alpha=0.95, eps=1e-2, variant="slide"))
+    assert_paths(ours_s, ref_adadelta_slide(1.0, 0.95, 1e-2))
+    # the two readings are different methods
+    assert np.max(np.abs(np.array(ref_adadelta_slide(1.0, 0.95, 1e-6))[-1] - ours[-1])) > 1e-2
+
+
+def test_adam_reference():
+    ours, _ = run_ours(lambda p: O.Adam(p, lr=1e-3))
+    assert_paths(ours, ref_adam(1e-3, 0.9, 0.999, 1e-8))
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_adam_weight_decay_reference(decoupled):
+    ours, _ = run_ours(lambda p: O.Adam(p, lr=1e-3, weight_decay=0.1, decoupled=decoupled))
+    assert_paths(ours, ref_adam(1e-3, 0.9, 0.999, 1e-8, weight_decay=0.1, decoupled=decoupled))
+
+
+@pytest.mark.parametrize("ema,psi", [("scheduled", 0.004), ("constant", 0.004),
+                                     ("scheduled", None)])
+def test_nadam_reference(ema, psi):
+    ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, schedule=psi, ema=ema))
+    assert_paths(ours, ref_nadam_dozat(1e-3, 0.9, 0.999, 1e-8, psi, ema_mu=(ema == "scheduled")))
+
+
+def test_nadam_scheduled_and_constant_ema_differ():
+    a, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, ema="scheduled"))
+    b, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, ema="constant"))
+    assert np.max(np.abs(a - b)) > 1e-4
+
+
+def test_nadam_slide_reference():
+    ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, variant="slide"))
+    assert_paths(ours, ref_nadam_slide(1e-3, 0.9, 0.999, 1e-8))
+
+
+# ------------------------------------------------------------------ ours vs torch.optim
+@pytest.fixture
+def torch64():
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # NAdam keeps mu_product in the default dtype
+    yield
+    torch.set_default_dtype(old)
+
+
+def run_torch(make, n_steps=N_STEPS):
+    t = torch.tensor(W0.copy(), dtype=torch.float64, requires_grad=True)
+    opt = make([t])
+    path = []
+    for _ in range(n_steps):
+        t.grad = torch.from_numpy(grad_np(t.detach().numpy().copy()))
+        opt.step()
+        path.append(t.detach().numpy().copy())
+    return np.array(path)
+
+
+ETA, GAMMA = 0.05, 0.9
+TORCH_CASES = {
+    "SGD": (lambda p: O.SGD(p, lr=ETA), lambda p: torch.optim.SGD(p, lr=ETA)),
+    "Momentum": (lambda p: O.Momentum(p, lr=ETA, gamma=GAMMA),
+                 lambda p: torch.optim.SGD(p, lr=ETA * (1 - GAMMA), momentum=GAMMA)),
+    "NesterovReparam": (
+        lambda p: O.Nesterov(p, lr=ETA, gamma=GAMMA, form="reparametrized"),
+        lambda p: torch.optim.SGD(p, lr=ETA * (1 - GAMMA), momentum=GAMMA, nesterov=True)),
+    "RMSProp": (lambda p: O.RMSProp(p, lr=1e-3, alpha=0.9, eps=1e-8),
+                lambda p: torch.optim.RMSprop(p, lr=1e-3, alpha=0.9, eps=1e-8)),
+    "AdaDelta": (lambda p: O.AdaDelta(p, lr=1.0, alpha=0.95, eps=1e-6),
+                 lambda p: torch.optim.Adadelta(p, lr=1.0, rho=0.95, eps=1e-6)),
+    "AdaDeltaLr": (lambda p: O.AdaDelta(p, lr=0.5, alpha=0.9, eps=1e-4),
+                   lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.9, eps=1e-4)),
+    "Adam": (lambda p: O.Adam(p, lr=1e-3, gamma=0.9, alpha=0.999, eps=1e-8),
+             lambda p: torch.optim.Adam(p, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)),
+    "AdamL2": (lambda p: O.Adam(p, lr=1e-3, weight_decay=0.1),
+               lambda p: torch.optim.Adam(p, lr=1e-3, weight_decay=0.1)),
+    "AdamW": (lambda p: O.Adam(p, lr=1e-3, weight_decay=0.1, decoupled=True),
+              lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.1)),
+    "NadamTorchReading": (
+        lambda p: O.Nadam(p, lr=1e-3, gamma=0.9, alpha=0.999, eps=1e-8, schedule=0.004,
+                          ema="constant"),
+        lambda p: torch.optim.NAdam(p, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                    momentum_decay=0.004)),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_CASES))
+def test_against_torch(name, torch64):
+    ours_make, torch_make = TORCH_CASES[name]
+    ours, _ = run_ours(ours_make)
+    theirs = run_torch(torch_make)
+    assert_paths(ours, theirs)
+
+
+def test_torch_nesterov_iterates_are_our_lookahead_points(torch64):
+    ours_w, _ = run_ours(lambda p: O.Nesterov(p, lr=ETA, gamma=GAMMA))
+    # reconstruct the look-ahead points of the look-ahead form step by step
+    p = Parameter(W0.copy())
+    opt = O.Nesterov([p], lr=ETA, gamma=GAMMA)
+    look = []
+    for _ in range(N_STEPS):
+        opt.step(lambda: setattr(p, "grad", grad_np(p.data)) or 0.0)
+        look.append(p.data - ETA * GAMMA * opt.state[0]["v"])
+    np.testing.assert_array_equal(np.array(ours_w)[-1], p.data)
+    theirs = run_torch(lambda q: torch.optim.SGD(q, lr=ETA * (1 - GAMMA), momentum=GAMMA,
+                                                 nesterov=True))
+    assert_paths(np.array(look), theirs)
+
+
+def test_torch_dampening_mapping_is_not_exact_at_the_first_step(torch64):
+    """SGD(lr=eta, momentum=gamma, dampening=gamma) looks like the slide's average, but torch
+    starts its buffer at g (not (1-gamma) g), so the first step is 1/(1-gamma) too long."""
+    ours, _ = run_ours(lambda p: O.Momentum(p, lr=ETA, gamma=GAMMA), n_steps=1)
+    theirs = run_torch(lambda q: torch.optim.SGD(q, lr=ETA, momentum=GAMMA, dampening=GAMMA),
+                       n_steps=1)
+    np.testing.assert_allclose(theirs[0] - W0, (ours[0] - W0) / (1 - GAMMA), rtol=1e-12)
+
+
+def test_clip_grad_norm_matches_torch(torch64):
+    rng = np.random.default_rng(5)
+    grads = [rng.normal(size=(3, 4)) * 10, rng.normal(size=5)]
+    ps = [Parameter(np.zeros_like(g)) for g in grads]
+    ts = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    for p, t, g in zip(ps, ts, grads, strict=True):
+        p.grad = g.copy()
+        t.grad = torch.from_numpy(g.copy())
+    n_ours = O.clip_grad_norm(ps, 3.0)
+    n_torch = torch.nn.utils.clip_grad_norm_(ts, 3.0)
+    assert n_ours == pytest.approx(float(n_torch), rel=1e-14)
+    for p, t in zip(ps, ts, strict=True):
+        # torch multiplies by theta / (norm + 1e-6); the difference is that 1e-6
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-6)
