@@ -159,3 +159,20 @@ def test_derivation_checks_are_booleans_not_truthy_objects():
         res = getattr(D, name)()
         flags = {k: v for k, v in res.items() if isinstance(v, bool)}
         assert flags, name
+
+
+def test_stability_limits_symbolic_and_numeric():
+    r = D.stability_limits()
+    assert r["heavy_ball_is_2_1_plus_b"] and r["nesterov_is_smaller"]
+    gam = 0.9
+    lim = {"Momentum": float(r["heavy_ball_eta_h"].subs(D.gamma, gam)),
+           "Nesterov": float(r["nesterov_eta_h"].subs(D.gamma, gam))}
+    assert lim["Momentum"] == pytest.approx(38.0) and lim["Nesterov"] == pytest.approx(95 / 7)
+    h = 50.0
+    for name, cls in (("Momentum", O.Momentum), ("Nesterov", O.Nesterov)):
+        for factor, converges in ((0.95, True), (1.05, False)):
+            p = Parameter(np.array([1.0]))
+            opt = cls([p], lr=factor * lim[name] / h, gamma=gam)
+            for _ in range(2000):
+                opt.step(lambda p=p: setattr(p, "grad", h * p.data) or 0.0)
+            assert (abs(p.data[0]) < 1e-3) == converges, (name, factor, p.data)

@@ -27,6 +27,8 @@ tests assert and the notebook ``book/ch03_optimizers.ipynb`` displays. A check i
   coupled and decoupled forms differ.
 * :func:`nadam_forms`: Dozat's Nadam without the adaptive denominator is the
   reparametrized Nesterov method; the slide's Nadam is not.
+* :func:`stability_limits`: the largest stable step on a quadratic for SGD, the heavy ball
+  and Nesterov's method.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "clipping_properties",
     "l2_weight_decay",
     "nadam_forms",
+    "stability_limits",
 ]
 
 gamma, alpha, eta, lam = sp.symbols("gamma alpha eta lambda", positive=True)
@@ -392,4 +395,41 @@ def nadam_forms() -> dict:
         "bias_factor_dozat": 1 / (1 - gamma ** (kk + 1)),
         "bias_factor_slide": 1 / (1 - gamma**kk),
         "bias_factors_differ": not is_zero(1 / (1 - gamma ** (kk + 1)) - 1 / (1 - gamma**kk)),
+    }
+
+
+def stability_limits() -> dict:
+    r"""The largest stable step on a quadratic :math:`\tfrac h2 w^2` (characteristic roots).
+
+    With :math:`a = \eta(1-\gamma)` (the heavy-ball step) and :math:`b = \gamma`:
+
+    * SGD :math:`w' = (1 - \eta h) w`: stable iff :math:`\eta h < 2`;
+    * heavy ball :math:`w_{k+1} = (1 + b - ah)w_k - b w_{k-1}`, characteristic polynomial
+      :math:`\lambda^2 - (1+b-ah)\lambda + b`: a root crosses :math:`-1` at
+      :math:`ah = 2(1+b)`;
+    * Nesterov :math:`w_{k+1} = (1-ah)\bigl((1+b)w_k - b w_{k-1}\bigr)`, polynomial
+      :math:`\lambda^2 - (1-ah)(1+b)\lambda + (1-ah)b`: the root crosses :math:`-1` at
+      :math:`ah = (2+2b)/(1+2b)`, a smaller limit.
+
+    The values ``"*_eta_h"`` are the limits of :math:`\eta h` in the slide's
+    parametrization (:math:`\eta h = ah/(1-\gamma)`).
+    """
+    lam_, a, h = sp.Symbol("lambda"), sp.Symbol("a", positive=True), sp.Symbol("h", positive=True)
+    b = gamma
+    hb = lam_**2 - (1 + b - a * h) * lam_ + b
+    nag = lam_**2 - (1 - a * h) * (1 + b) * lam_ + (1 - a * h) * b
+    ah = sp.Symbol("ah", positive=True)
+    hb_lim = sp.solve(hb.subs(lam_, -1).subs(a * h, ah), ah)
+    nag_lim = sp.solve(nag.subs(lam_, -1).subs(a * h, ah), ah)
+    hb_lim = sp.simplify(hb_lim[0])
+    nag_lim = sp.simplify(nag_lim[0])
+    return {
+        "sgd_eta_h": sp.Integer(2),
+        "heavy_ball_ah": hb_lim,
+        "nesterov_ah": nag_lim,
+        "heavy_ball_eta_h": sp.simplify(hb_lim / (1 - gamma)),
+        "nesterov_eta_h": sp.simplify(nag_lim / (1 - gamma)),
+        "heavy_ball_is_2_1_plus_b": is_zero(hb_lim - 2 * (1 + gamma)),
+        "nesterov_is_smaller": is_zero(nag_lim - (2 + 2 * gamma) / (1 + 2 * gamma))
+        and bool(sp.simplify(hb_lim - nag_lim).subs(gamma, sp.Rational(9, 10)) > 0),
     }
