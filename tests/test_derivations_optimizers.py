@@ -173,6 +173,9 @@ def test_stability_limits_symbolic_and_numeric():
         for factor, converges in ((0.95, True), (1.05, False)):
             p = Parameter(np.array([1.0]))
             opt = cls([p], lr=factor * lim[name] / h, gamma=gam)
-            for _ in range(2000):
+            for _ in range(600):
                 opt.step(lambda p=p: setattr(p, "grad", h * p.data) or 0.0)
-            assert (abs(p.data[0]) < 1e-3) == converges, (name, factor, p.data)
+            if converges:
+                assert abs(p.data[0]) < 0.1, (name, factor, p.data)
+            else:
+                assert abs(p.data[0]) > 10.0, (name, factor, p.data)
