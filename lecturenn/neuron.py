@@ -103,8 +103,9 @@ class Neuron:
         The weights :math:`w_1, \dots, w_n` of the features, shape ``(n_features,)``.
     w0 : float
         The threshold :math:`w_0` (subtracted from the weighted sum).
-    activation : {"threshold", "sigmoid"} or callable, optional
-        :math:`\sigma`; ``"threshold"`` (default) is :func:`heaviside`, :math:`[s > 0]`.
+    activation : str or callable, optional
+        :math:`\sigma`: ``"threshold"`` (default) is :func:`heaviside`, :math:`[s > 0]`;
+        ``"sigmoid"`` is :func:`sigmoid`; or any callable on arrays.
     features : callable, optional
         The feature map :math:`x \mapsto (f_1(x), \dots, f_n(x))`, applied to a batch of
         shape ``(n_objects, d)`` and returning ``(n_objects, n_features)``. By default the
@@ -112,9 +113,9 @@ class Neuron:
 
     Attributes
     ----------
-    w : Parameter
+    w : lecturenn.parameter.Parameter
         The weights, shape ``(n_features,)``.
-    w0 : Parameter
+    w0 : lecturenn.parameter.Parameter
         The threshold, shape ``()``.
 
     Examples

@@ -97,9 +97,9 @@ class Perceptron:
 
     Attributes
     ----------
-    w : Parameter
+    w : lecturenn.parameter.Parameter
         The weights :math:`w_1, \dots, w_n`.
-    w0 : Parameter
+    w0 : lecturenn.parameter.Parameter
         The threshold :math:`w_0`.
     weights_history_ : numpy.ndarray
         The augmented weight vector :math:`\tilde w = (w, w_0)` before the first correction
