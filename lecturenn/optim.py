@@ -392,8 +392,10 @@ class SGD(Optimizer):
     def _update(self, i, p, g):
         if self.lr == 1.0:
             p.data -= g
-        else:
-            p.data -= self.lr * g
+        else:  # a work array allocated once: no temporary per step
+            buf = _scratch(self, i)
+            np.multiply(g, self.lr, out=buf)
+            p.data -= buf
 
 
 def _check_gamma(name: str, value) -> float:
@@ -517,8 +519,8 @@ class Nesterov(Optimizer):
         :math:`\eta > 0`.
     gamma : float, optional
         :math:`\gamma \in [0, 1)`, default 0.9.
-    form : {"lookahead", "reparametrized"}, optional
-        See above.
+    form : str, optional
+        ``"lookahead"`` (default) or ``"reparametrized"``, see above.
     clip, weight_decay, decoupled
         See :class:`Optimizer`. Coupled weight decay adds :math:`\lambda` times the
         look-ahead point, the gradient of the regularized loss there.
@@ -649,8 +651,8 @@ class AdaDelta(Optimizer):
         :math:`\alpha \in [0, 1)` (Zeiler's :math:`\rho`), default 0.95 (the paper).
     eps : float, optional
         :math:`\varepsilon > 0`, default 1e-6 (the paper).
-    variant : {"paper", "slide"}, optional
-        Where :math:`\varepsilon` goes, see above.
+    variant : str, optional
+        ``"paper"`` (default) or ``"slide"``: where :math:`\varepsilon` goes, see above.
     clip, weight_decay, decoupled
         See :class:`Optimizer`.
 
@@ -831,10 +833,12 @@ class Nadam(Optimizer):
     schedule : float or None, optional
         :math:`\psi \ge 0` of the momentum schedule, default 0.004 (:math:`0.96^{k/250}`);
         ``None`` for the constant momentum :math:`\gamma`.
-    ema : {"scheduled", "constant"}, optional
-        The coefficient of the running mean :math:`v`, see above.
-    variant : {"paper", "slide"}, optional
-        See above; ``"slide"`` ignores ``schedule`` and ``ema``.
+    ema : str, optional
+        ``"scheduled"`` (default) or ``"constant"``: the coefficient of the running mean
+        :math:`v`, see above.
+    variant : str, optional
+        ``"paper"`` (default) or ``"slide"``, see above; ``"slide"`` ignores ``schedule``
+        and ``ema``.
     clip, weight_decay, decoupled
         See :class:`Optimizer`.
 
