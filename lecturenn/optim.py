@@ -278,8 +278,13 @@ class Optimizer:
             _scale_grads(self.params, norm, self.clip)
         grads = [p.grad for p in self.params]
         if self.weight_decay and not self.decoupled:
+            # g + lambda*w into a work array (p.grad itself is left as the closure set it)
             lam = self.weight_decay
-            grads = [g + lam * p.data for g, p in zip(grads, self.params, strict=True)]
+            for i, p in enumerate(self.params):
+                buf = _scratch(self, i, "_g")
+                np.multiply(p.data, lam, out=buf)
+                buf += grads[i]
+                grads[i] = buf
         return grads
 
     def _decay_weights(self) -> None:
