@@ -241,7 +241,7 @@ class _Margin(Loss):
             i = int(np.argmax(bad))
             raise ValueError(
                 f"y for {type(self).__name__} must be -1 or +1 (margin M = g(x) y), "
-                f"got {y[i]!r} at index {i}"
+                f"got {y[i].item()!r} at index {i}"
             )
         return y.astype(dtype).reshape(-1, 1)
 
@@ -337,8 +337,8 @@ class SoftmaxCrossEntropy(Loss):
         if np.any(bad):
             i = int(np.argmax(bad))
             raise ValueError(
-                f"class label y[{i}] = {y[i]!r} is out of range: the network has M = {m} outputs, "
-                f"so labels must be in 0..{m - 1}"
+                f"class label y[{i}] = {y[i].item()!r} is out of range: the network has "
+                f"M = {m} outputs, so labels must be in 0..{m - 1}"
             )
         return y.astype(np.intp)
 

@@ -1,0 +1,165 @@
+"""Losses: values, gradients (finite differences and SymPy), stability, target validation."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from lecturenn.derivations import backprop as D
+from lecturenn.gradcheck import numerical_gradient
+from lecturenn.losses import (
+    LOSSES,
+    AbsoluteError,
+    EpsilonInsensitive,
+    HingeLoss,
+    LogisticLoss,
+    SoftmaxCrossEntropy,
+    SquaredError,
+    get_loss,
+)
+
+rng0 = np.random.default_rng(7)
+
+
+def _case(loss, n=6, m=3, dtype=np.float64, rng=rng0):
+    if loss.kind == "regression":
+        a = rng.normal(size=(n, m)).astype(dtype)
+        y = rng.normal(size=(n, m))
+        # keep away from kinks |a - y| = 0 and |a - y| = c
+        y = a - np.sign(a - y + 1e-9) * (np.abs(a - y) + 0.05)
+        y = np.where(np.abs(np.abs(a - y) - 0.1) < 0.02, y + 0.1, y)
+        shape = (n, m)
+    elif loss.kind == "margin":
+        a = rng.normal(size=(n, 1)).astype(dtype)
+        a[np.abs(np.abs(a) - 1) < 0.05] += 0.2  # away from the hinge's kink M = 1
+        y = rng.choice([-1, 1], size=n)
+        shape = (n, 1)
+    else:
+        a = rng.normal(size=(n, m)).astype(dtype)
+        y = rng.integers(0, m, size=n)
+        shape = (n, m)
+    return a, loss.prepare_target(y, shape, dtype)
+
+
+ALL = [SquaredError(), AbsoluteError(), EpsilonInsensitive(0.1), LogisticLoss(), HingeLoss(),
+       SoftmaxCrossEntropy()]
+
+
+@pytest.mark.parametrize("loss", ALL, ids=lambda x: x.name)
+def test_gradient_matches_finite_differences(loss):
+    a, y = _case(loss)
+    val, g = loss.value_and_grad(a.copy(), y)
+    assert val == pytest.approx(loss.value(a, y), rel=1e-14)
+    assert val == pytest.approx(float(np.mean(loss.per_object(a, y))), rel=1e-14)
+    num = numerical_gradient(lambda v: loss.value(v, y), a.copy())
+    np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(loss.grad(a, y), g, rtol=0)
+
+
+def test_values_against_definitions():
+    a = np.array([[0.5, -1.0], [2.0, 0.0]])
+    y = np.array([[0.0, 0.0], [1.0, 1.0]])
+    e = a - y
+    assert SquaredError().value(a, y) == pytest.approx(np.mean(0.5 * (e**2).sum(1)))
+    assert AbsoluteError().value(a, y) == pytest.approx(np.mean(np.abs(e).sum(1)))
+    assert EpsilonInsensitive(0.6).value(a, y) == pytest.approx(
+        np.mean(np.maximum(np.abs(e) - 0.6, 0).sum(1)))
+    g = np.array([[0.3], [-2.0]])
+    t = np.array([[1.0], [1.0]])
+    assert LogisticLoss().value(g, t) == pytest.approx(np.mean(np.log1p(np.exp(-g * t))))
+    assert HingeLoss().value(g, t) == pytest.approx(np.mean(np.maximum(1 - g * t, 0)))
+    logits = np.array([[1.0, 2.0, 0.5]])
+    p = np.exp(logits) / np.exp(logits).sum()
+    assert SoftmaxCrossEntropy().value(logits, np.array([1])) == pytest.approx(-np.log(p[0, 1]))
+    np.testing.assert_allclose(SoftmaxCrossEntropy().probabilities(logits), p)
+
+
+@pytest.mark.parametrize("name", list(D.loss_expressions()))
+def test_symbolic_loss_derivatives(name):
+    assert D.check_loss_derivative(name)
+
+
+def test_symbolic_wrong_derivatives_fail():
+    assert not D.check_loss_derivative("squared", claimed=2 * (D.a_sym - D.y_sym))
+    assert not D.check_loss_derivative("logistic", claimed=D.y_sym / (1 + D.sp.exp(D.a_sym)))
+    assert not D.check_loss_derivative("hinge", claimed=-D.y_sym)
+    assert D.check_softmax_cross_entropy_gradient(3)
+    assert D.check_softmax_cross_entropy_gradient(2)
+    assert not D.check_softmax_cross_entropy_gradient(3, claimed=lambda p, m, y: p[m])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stable_at_extreme_outputs(dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = np.array([[1000.0], [-1000.0], [np.finfo(dtype).max / 4]], dtype=dtype)
+        t = np.array([[1.0], [1.0], [-1.0]], dtype=dtype)
+        v, g = LogisticLoss().value_and_grad(big.copy(), t)
+        assert np.isfinite(v) and g.dtype == dtype and np.all(np.isfinite(g))
+        # ln(1 + e^{1000}) = 1000 up to rounding: mean of (0, 1000, huge)
+        assert LogisticLoss().per_object(big, t)[1] == pytest.approx(1000.0)
+        np.testing.assert_allclose(g[:, 0] * 3, [0.0, -1.0, 1.0], atol=1e-6)
+        logits = np.array([[1000.0, -1000.0, 0.0], [-5000.0, 5000.0, 0.0]], dtype=dtype)
+        v, g = SoftmaxCrossEntropy().value_and_grad(logits.copy(), np.array([1, 1]))
+        assert np.isfinite(v) and g.dtype == dtype and np.all(np.isfinite(g))
+        assert v == pytest.approx(2000.0 / 2, rel=1e-6)
+        for loss in (SquaredError(), AbsoluteError(), EpsilonInsensitive(0.5), HingeLoss()):
+            a = big if loss.kind == "margin" else big[:2]
+            y = t if loss.kind == "margin" else t[:2]
+            v, g = loss.value_and_grad(a.copy(), y)
+            assert g.dtype == dtype
+
+
+def test_squared_error_vs_torch_convention():
+    # torch.nn.MSELoss() = mean over all elements of eps^2 = 2 * SquaredError / M
+    a = rng0.normal(size=(5, 3))
+    y = rng0.normal(size=(5, 3))
+    assert np.mean((a - y) ** 2) == pytest.approx(2 * SquaredError().value(a, y) / 3)
+
+
+def test_targets_canonical_forms():
+    assert SquaredError().prepare_target([1, 2], (2, 1)).shape == (2, 1)
+    assert LogisticLoss().prepare_target([1, -1], (2, 1)).shape == (2, 1)
+    assert LogisticLoss().prepare_target(np.array([[1], [-1]]), (2, 1)).shape == (2, 1)
+    y = SoftmaxCrossEntropy().prepare_target(np.array([0.0, 2.0]), (2, 3))
+    assert y.dtype == np.intp and list(y) == [0, 2]
+    assert SquaredError().prepare_target([1, 2], (2, 1), np.float32).dtype == np.float32
+
+
+def test_target_errors():
+    with pytest.raises(ValueError, match=r"class label y\[1\] = 3 is out of range.*0\.\.2"):
+        SoftmaxCrossEntropy().prepare_target([0, 3], (2, 3))
+    with pytest.raises(ValueError, match=r"class label y\[0\] = -1"):
+        SoftmaxCrossEntropy().prepare_target([-1, 0], (2, 3))
+    with pytest.raises(TypeError, match="integer class labels"):
+        SoftmaxCrossEntropy().prepare_target([0.5, 1], (2, 3))
+    with pytest.raises(ValueError, match="M >= 2 outputs"):
+        SoftmaxCrossEntropy().prepare_target([0, 1], (2, 1))
+    with pytest.raises(ValueError, match=r"must be -1 or \+1.*got 0 at index 1"):
+        LogisticLoss().prepare_target([1, 0], (2, 1))
+    with pytest.raises(ValueError, match="must have 1 output"):
+        HingeLoss().prepare_target([1, -1], (2, 2))
+    with pytest.raises(ValueError, match=r"must have shape \(n, 2\)"):
+        SquaredError().prepare_target([1.0, 2.0], (2, 2))
+    with pytest.raises(ValueError, match="y has 3 objects but the network output has 2"):
+        SquaredError().prepare_target([1.0, 2.0, 3.0], (2, 1))
+    with pytest.raises(TypeError, match="real numeric array"):
+        SquaredError().prepare_target(["a", "b"], (2, 1))
+    with pytest.raises(ValueError, match="must not be empty"):
+        SquaredError().prepare_target(np.zeros((0, 1)), (0, 1))
+    with pytest.raises(ValueError, match="finite"):
+        SquaredError().prepare_target([1.0, np.nan], (2, 1))
+    with pytest.raises(ValueError, match="c must be >= 0"):
+        EpsilonInsensitive(-1)
+
+
+def test_get_loss():
+    for name, cls in LOSSES.items():
+        assert isinstance(get_loss(name), cls)
+    assert get_loss({"name": "epsilon_insensitive", "c": 0.3}).c == 0.3
+    loss = HingeLoss()
+    assert get_loss(loss) is loss
+    with pytest.raises(ValueError, match="unknown loss 'l7'"):
+        get_loss("l7")
+    with pytest.raises(TypeError, match="loss must be a name"):
+        get_loss(1.0)

@@ -1,0 +1,286 @@
+"""Network and Dense: the slide's formulas, gradients by finite differences, dtypes, errors."""
+
+import numpy as np
+import pytest
+
+from lecturenn.gradcheck import check_gradients
+from lecturenn.layers import INITS, Dense, Layer, layer_from_config
+from lecturenn.losses import (
+    AbsoluteError,
+    HingeLoss,
+    LogisticLoss,
+    SoftmaxCrossEntropy,
+    SquaredError,
+)
+from lecturenn.network import Network
+
+
+def _data(rng, n, d, loss, m):
+    X = rng.normal(size=(n, d))
+    if loss.kind == "regression":
+        y = rng.normal(size=(n, m))
+    elif loss.kind == "margin":
+        y = rng.choice([-1, 1], size=n)
+    else:
+        y = rng.integers(0, m, size=n)
+    return X, y
+
+
+# -- construction ---------------------------------------------------------------------
+def test_sizes_form_and_parameter_names():
+    net = Network([2, 16, 16, 1], activation="tanh", output="identity", rng=0)
+    assert net.sizes == [2, 16, 16, 1]
+    names = [p.name for p in net.parameters()]
+    assert names == ["layers.0.W", "layers.1.W", "layers.2.W"]
+    assert [p.shape for p in net.parameters()] == [(3, 16), (17, 16), (17, 1)]
+    assert net.n_params == 3 * 16 + 17 * 16 + 17
+    assert [lay.activation.name for lay in net.layers] == ["tanh", "tanh", "identity"]
+    assert set(net.named_parameters()) == set(names)
+
+
+def test_layers_form_with_prelu_names():
+    rng = np.random.default_rng(0)
+    net = Network([Dense(2, 4, "prelu", rng=rng), Dense(4, 1, "sigmoid", rng=rng)])
+    assert [p.name for p in net.parameters()] == ["layers.0.W", "layers.0.alpha", "layers.1.W"]
+    assert net.parameters()[1].shape == (4,)
+
+
+def test_initialisation_is_documented_uniform_and_reproducible():
+    a = Network([50, 40, 3], rng=5)
+    b = Network([50, 40, 3], rng=np.random.default_rng(5))
+    c = Network([50, 40, 3], rng=6)
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    assert not np.array_equal(a.parameters()[0].data, c.parameters()[0].data)
+    W = a.parameters()[0].data
+    assert np.all(np.abs(W) <= 1 / np.sqrt(50)) and W.std() > 0.5 / np.sqrt(3 * 50)
+    x = Dense(50, 40, init="xavier", rng=0).W.data
+    assert np.all(x[0] == 0) and np.all(np.abs(x) <= np.sqrt(6 / 90))
+    h = Dense(500, 400, init="he", rng=0).W.data
+    assert h[1:].std() == pytest.approx(np.sqrt(2 / 500), rel=0.02)
+    assert np.all(Dense(3, 2, init="zeros").W.data == 0)
+    assert set(INITS) >= {"uniform", "xavier", "he", "zeros"}
+
+
+# -- the slide's formulas ---------------------------------------------------------------
+def test_forward_trace_matches_slide_coordinate_formulas():
+    rng = np.random.default_rng(1)
+    net = Network([3, 4, 2], activation="sigmoid", output="tanh", rng=1)
+    X = rng.normal(size=(5, 3))
+    tr = net.forward_trace(X)
+    assert tr.S[0] is None and tr.z[0] is None and tr.x[0] is X
+    for l in (1, 2):
+        W = net.layers[l - 1].W.data
+        xprev = np.hstack([-np.ones((5, 1)), tr.x[l - 1]])  # x_0 = -1
+        S = np.array([[sum(W[k, h] * xprev[i, k] for k in range(W.shape[0]))
+                       for h in range(W.shape[1])] for i in range(5)])
+        np.testing.assert_allclose(tr.S[l], S, rtol=1e-13)
+    np.testing.assert_allclose(tr.x[1], 1 / (1 + np.exp(-tr.S[1])), rtol=1e-13)
+    np.testing.assert_allclose(tr.z[1], tr.x[1] * (1 - tr.x[1]), rtol=1e-13)
+    np.testing.assert_allclose(tr.x[2], np.tanh(tr.S[2]), rtol=1e-13)
+    np.testing.assert_allclose(tr.z[2], 1 - np.tanh(tr.S[2]) ** 2, rtol=1e-13)
+    np.testing.assert_array_equal(net(X), tr.x[2])
+    np.testing.assert_array_equal(net.forward(X), tr.x[2])
+
+
+def test_backprop_trace_is_the_slide_algorithm_object_by_object():
+    """eps^L = a - y; eps^{l-1}_k = sum_{h>=1} eps^l_h z^l_h w^l_kh; dL/dw_kh = eps z x_k."""
+    rng = np.random.default_rng(2)
+    net = Network([3, 4, 3, 2], activation="tanh", output="sigmoid", rng=2)
+    X = rng.normal(size=(6, 3))
+    Y = rng.normal(size=(6, 2))
+    tr = net.backprop_trace(X, Y, SquaredError())
+    L = 3
+    assert [e.shape for e in tr.eps] == [(6, 3), (6, 4), (6, 3), (6, 2)]
+    grads = {l: np.zeros_like(net.layers[l - 1].W.data) for l in range(1, L + 1)}
+    for i in range(6):
+        eps = {L: tr.x[L][i] - Y[i]}
+        for l in range(L, 1, -1):
+            W = net.layers[l - 1].W.data
+            eps[l - 1] = np.array([sum(eps[l][h] * tr.z[l][i, h] * W[k, h]
+                                       for h in range(W.shape[1]))
+                                   for k in range(1, W.shape[0])])
+        for l in range(1, L + 1):
+            np.testing.assert_allclose(tr.eps[l][i], eps[l], rtol=1e-12, atol=1e-15)
+            xprev = np.concatenate([[-1.0], tr.x[l - 1][i]])
+            W = net.layers[l - 1].W.data
+            for k in range(W.shape[0]):
+                for h in range(W.shape[1]):
+                    grads[l][k, h] += eps[l][h] * tr.z[l][i, h] * xprev[k] / 6
+    for l in range(1, L + 1):
+        np.testing.assert_allclose(tr.grads[f"layers.{l - 1}.W"], grads[l], rtol=1e-12)
+    assert tr.loss == pytest.approx(SquaredError().value(tr.x[L], Y))
+
+
+LOSS_CASES = [(SquaredError(), 2), (AbsoluteError(), 2), (LogisticLoss(), 1), (HingeLoss(), 1),
+              (SoftmaxCrossEntropy(), 3)]
+
+
+@pytest.mark.parametrize("loss,m", LOSS_CASES, ids=lambda v: getattr(v, "name", str(v)))
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "identity"])
+def test_gradients_by_finite_differences(loss, m, act):
+    rng = np.random.default_rng(3)
+    net = Network([3, 5, 4, m], activation=act, rng=4)
+    X, y = _data(rng, 7, 3, loss, m)
+    rep = check_gradients(net, X, y, loss)
+    assert rep.ok(1e-6), str(rep)
+
+
+def test_gradcheck_detects_a_wrong_backward(monkeypatch):
+    rng = np.random.default_rng(3)
+    net = Network([3, 5, 1], activation="tanh", rng=4)
+    X, y = _data(rng, 7, 3, SquaredError(), 1)
+    orig = Dense.backward
+
+    def wrong(self, grad_out, need_input_grad=True):  # forgets the minus of x_0 = -1
+        out = orig(self, grad_out, need_input_grad)
+        self.W.grad[0] *= -1
+        return out
+
+    monkeypatch.setattr(Dense, "backward", wrong)
+    assert not check_gradients(net, X, y, SquaredError()).ok(1e-3)
+
+
+def test_deep_and_wide_architecture_gradients():
+    rng = np.random.default_rng(4)
+    net = Network([4, 7, 1, 6, 5, 3], activation="tanh", output="sigmoid", rng=1)
+    X, y = _data(rng, 4, 4, SquaredError(), 3)
+    assert check_gradients(net, X, y, "squared").ok(1e-6)
+
+
+def test_loss_and_grad_overwrites_and_does_not_accumulate():
+    rng = np.random.default_rng(5)
+    net = Network([2, 6, 1], rng=0)
+    X, y = _data(rng, 8, 2, SquaredError(), 1)
+    X0 = X.copy()
+    v1 = net.loss_and_grad(X, y, "squared")
+    g1 = [p.grad.copy() for p in net.parameters()]
+    v2 = net.loss_and_grad(X, y, SquaredError())
+    assert v1 == v2
+    for p, g in zip(net.parameters(), g1, strict=True):
+        np.testing.assert_array_equal(p.grad, g)
+    np.testing.assert_array_equal(X, X0)  # input untouched
+    # the mean over a batch is the mean of per-object gradients
+    per = []
+    for i in range(8):
+        net.loss_and_grad(X[i:i + 1], y[i:i + 1], "squared")
+        per.append([p.grad.copy() for p in net.parameters()])
+    net.loss_and_grad(X, y, "squared")
+    for j, p in enumerate(net.parameters()):
+        np.testing.assert_allclose(p.grad, np.mean([g[j] for g in per], axis=0), rtol=1e-12)
+
+
+def test_float32_end_to_end():
+    rng = np.random.default_rng(6)
+    net = Network([4, 8, 3], activation="relu", rng=0, dtype=np.float32)
+    X = rng.normal(size=(5, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=5)
+    assert net(X).dtype == np.float32
+    v = net.loss_and_grad(X, y, "cross_entropy")
+    assert isinstance(v, float)
+    for p in net.parameters():
+        assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+    tr = net.backprop_trace(X, y, "cross_entropy")
+    assert all(e.dtype == np.float32 for e in tr.eps)
+    # float32 gradients agree with float64 ones to float32 accuracy
+    net64 = Network([4, 8, 3], activation="relu", rng=0, dtype=np.float64)
+    for p32, p64 in zip(net.parameters(), net64.parameters(), strict=True):
+        p64.data[...] = p32.data
+    net64.loss_and_grad(X.astype(np.float64), y, "cross_entropy")
+    for p32, p64 in zip(net.parameters(), net64.parameters(), strict=True):
+        np.testing.assert_allclose(p32.grad, p64.grad, rtol=1e-4, atol=1e-6)
+
+
+def test_integer_input_is_accepted():
+    net = Network([2, 3, 1], rng=0)
+    out = net(np.array([[0, 1], [1, 0]]))
+    assert out.dtype == np.float64 and out.shape == (2, 1)
+
+
+def test_train_eval_modes():
+    net = Network([2, 3, 1], rng=0)
+    assert net.training
+    assert net.eval() is net and not net.training
+    assert net.train() is net and net.training
+
+
+def test_a_custom_layer_plugs_in():
+    class Scale(Layer):
+        """x -> 2x, a parameter-free layer."""
+
+        def __init__(self, n):
+            self.n_in = self.n_out = n
+
+        def forward(self, x, train=False):
+            self.cache = None
+            return 2 * x
+
+        def backward(self, grad_out, need_input_grad=True):
+            return 2 * grad_out if need_input_grad else None
+
+        def config(self):
+            return {"type": "Scale", "n": self.n_in}
+
+    rng = np.random.default_rng(0)
+    net = Network([Dense(3, 4, "tanh", rng=rng), Scale(4), Dense(4, 2, rng=rng)])
+    X = rng.normal(size=(5, 3))
+    y = rng.normal(size=(5, 2))
+    assert check_gradients(net, X, y, "squared").ok(1e-6)
+    tr = net.forward_trace(X)
+    assert tr.S[2] is None and tr.z[2] is None
+    np.testing.assert_array_equal(tr.x[2], 2 * tr.x[1])
+
+
+def test_layer_from_config_round_trip():
+    lay = Dense(3, 2, {"name": "leaky_relu", "alpha": 0.2}, rng=0)
+    again = layer_from_config(lay.config(), rng=0)
+    assert isinstance(again, Dense) and again.activation.alpha == 0.2
+    np.testing.assert_array_equal(again.W.data, lay.W.data)
+
+
+# -- errors -----------------------------------------------------------------------------
+def test_construction_errors():
+    with pytest.raises(ValueError, match=r"layer 1 \(Dense\(5, 1.*expects input width 5, "
+                                         r"but layer 0 \(Dense\(2, 4.*outputs 4"):
+        Network([Dense(2, 4), Dense(5, 1)])
+    with pytest.raises(ValueError, match="at least"):
+        Network([3])
+    with pytest.raises(ValueError, match="non-empty list"):
+        Network([])
+    with pytest.raises(TypeError, match="all ints .* or all Layer"):
+        Network([Dense(2, 3), 3])
+    with pytest.raises(ValueError, match="n_out of Dense must be a positive int"):
+        Dense(2, 0)
+    with pytest.raises(TypeError, match="dtype of Dense must be float32 or float64"):
+        Dense(2, 3, dtype=np.int32)
+    with pytest.raises(ValueError, match="unknown init 'orthogonal'"):
+        Dense(2, 3, init="orthogonal")
+    with pytest.raises(ValueError, match=r"W of Dense\(2, 3\) must have shape \(3, 3\)"):
+        Dense(2, 3, W=np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="same dtype"):
+        Network([Dense(2, 3, dtype=np.float32), Dense(3, 1)])
+    with pytest.raises(TypeError, match="rng must be"):
+        Network([2, 3, 1], rng="seed")
+    with pytest.raises(ValueError, match="unknown layer type 'Conv'"):
+        layer_from_config({"type": "Conv"})
+
+
+def test_input_errors():
+    net = Network([2, 3, 1], rng=0)
+    with pytest.raises(ValueError, match=r"X of layer 0 \(Dense\(2, 3.*must have shape "
+                                         r"\(n, 2\), got \(4, 3\)"):
+        net(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"must have shape \(n, 2\), got \(2,\)"):
+        net(np.zeros(2))
+    with pytest.raises(ValueError, match="empty batch"):
+        net(np.zeros((0, 2)))
+    with pytest.raises(TypeError, match="X has dtype float32 but the network has dtype float64"):
+        net(np.zeros((1, 2), dtype=np.float32))
+    with pytest.raises(TypeError, match="real numeric"):
+        net(np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match="out of range"):
+        Network([2, 3], rng=0).loss_and_grad(np.zeros((2, 2)), [0, 3], "cross_entropy")
+    with pytest.raises(ValueError, match=r"-1 or \+1"):
+        net.loss_and_grad(np.zeros((2, 2)), [0, 1], "logistic")
+    with pytest.raises(RuntimeError, match="before forward"):
+        Dense(2, 3).backward(np.zeros((1, 3)))
