@@ -1,3 +1,97 @@
-"""lecturenn: the executable companion of K. V. Vorontsov's lecture on neural networks."""
+"""lecturenn: the executable companion of K. V. Vorontsov's lecture on neural networks.
+
+One module per idea of the lecture, named so that a reader finds the code of a slide:
+
+========================  ==============================================================
+module                    slides
+========================  ==============================================================
+``lecturenn.neuron``      «Искусственный нейрон — линейная модель классификации»
+``lecturenn.boolean``     «Нейронная реализация булевых функций», «функция XOR»
+``lecturenn.perceptron``  «Перцептрон Розенблатта (1957)»
+``lecturenn.activations`` the activation functions σ, including «ReLU и PReLU»
+``lecturenn.losses``      «Напоминание: модели классификации и регрессии» (the losses L)
+``lecturenn.layers``      «Обобщение: полносвязная нейронная сеть с L слоями»
+``lecturenn.network``     «Алгоритм обратного распространения ошибки BackProp»
+``lecturenn.training``    «Напоминание: алгоритм SG», the training loop
+``lecturenn.gradcheck``   finite-difference checks of every gradient
+``lecturenn.optim``       «Метод накопления инерции», «Адаптивные градиенты», Adam, Nadam,
+                          «gradient clipping»
+``lecturenn.derivations`` the SymPy derivations of every chapter (imports SymPy)
+========================  ==============================================================
+
+The names most used in exercises are importable from the top level::
+
+    import lecturenn as ln
+    net = ln.Network([2, 16, 1], activation="tanh", output="sigmoid", rng=0)
+
+Only NumPy is imported by ``import lecturenn``; SymPy is imported by
+``lecturenn.derivations`` and matplotlib by ``lecturenn.plotting``.
+"""
+
+from lecturenn.activations import PReLU, ReLU, Sigmoid, Tanh
+from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network
+from lecturenn.gradcheck import check_gradients
+from lecturenn.layers import Dense
+from lecturenn.losses import (
+    AbsoluteError,
+    EpsilonInsensitive,
+    HingeLoss,
+    LogisticLoss,
+    SoftmaxCrossEntropy,
+    SquaredError,
+)
+from lecturenn.network import Network
+from lecturenn.neuron import Neuron
+from lecturenn.optim import (
+    SGD,
+    AdaDelta,
+    Adam,
+    Momentum,
+    Nadam,
+    Nesterov,
+    RMSProp,
+    clip_grad_norm,
+)
+from lecturenn.parameter import Parameter
+from lecturenn.perceptron import Perceptron
+from lecturenn.serialization import load, load_into, save
+from lecturenn.training import fit, sg_backprop
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AbsoluteError",
+    "AdaDelta",
+    "Adam",
+    "Dense",
+    "EpsilonInsensitive",
+    "HingeLoss",
+    "LogisticLoss",
+    "Momentum",
+    "Nadam",
+    "Nesterov",
+    "Network",
+    "Neuron",
+    "PReLU",
+    "Parameter",
+    "Perceptron",
+    "RMSProp",
+    "ReLU",
+    "SGD",
+    "Sigmoid",
+    "SoftmaxCrossEntropy",
+    "SquaredError",
+    "Tanh",
+    "and_neuron",
+    "check_gradients",
+    "clip_grad_norm",
+    "compile_dnf",
+    "fit",
+    "load",
+    "load_into",
+    "not_neuron",
+    "or_neuron",
+    "save",
+    "sg_backprop",
+    "xor_network",
+]

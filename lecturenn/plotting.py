@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["use_book_style", "BOOK_STYLE", "COLORS", "plot_decision_regions", "grid_points"]
 
-#: Colours of the book: blue, orange, green, red, purple, brown (colour-blind safe order).
+#: The book's colour cycle (blue, orange, green, red, purple, brown), colour-blind safe.
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 #: The rcParams the book sets.

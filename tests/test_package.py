@@ -1,0 +1,34 @@
+"""The package as a user meets it: what `import lecturenn` gives and what it costs."""
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import lecturenn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_needs_numpy_only():
+    code = (
+        "import sys, lecturenn\n"
+        "heavy = [m for m in ('sympy', 'matplotlib', 'torch', 'sklearn', 'scipy', 'IPython')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"import lecturenn pulled in: {out.stdout.strip()}"
+
+
+def test_all_names_exist_and_version_matches_pyproject():
+    for name in lecturenn.__all__:
+        assert hasattr(lecturenn, name), name
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert lecturenn.__version__ == meta["project"]["version"]
+
+
+def test_runtime_dependencies_are_numpy_and_sympy_with_lower_bounds_only():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert sorted(d.split(">=")[0] for d in deps) == ["numpy", "sympy"]
+    assert all(">=" in d and "<" not in d and "==" not in d for d in deps)
