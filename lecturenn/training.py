@@ -231,8 +231,10 @@ def fit(net, X, y, loss, optimizer=None, *, lr: float = 0.1, epochs: int = 10,
     was_training = net.training
     net.train()
     try:
-        _epochs(net, X, y, loss, optimizer, epochs, batch_size, gen, shuffle, fns, have_val,
-                X_val, y_val, hist, progress, out_file)
+        # a diverging run overflows; it is reported below as a non-finite loss with its step
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            _epochs(net, X, y, loss, optimizer, epochs, batch_size, gen, shuffle, fns,
+                    have_val, X_val, y_val, hist, progress, out_file)
     finally:
         net.training = was_training
     return hist
@@ -377,6 +379,13 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
     finally:
         net.training = was
     hist = SGHistory(Q=[Q])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _sg_loop(net, X, y, loss, params, lr, lam, tol, patience, max_steps, gen, Q, hist)
+    return hist
+
+
+def _sg_loop(net, X, y, loss, params, lr, lam, tol, patience, max_steps, gen, Q, hist):
+    n = X.shape[0]
     calm = 0
     for k in range(1, max_steps + 1):
         i = int(gen.integers(n))
@@ -395,4 +404,3 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
         if calm >= patience:
             hist.converged = True
             break
-    return hist
