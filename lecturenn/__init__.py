@@ -2,22 +2,22 @@
 
 One module per idea of the lecture, named so that a reader finds the code of a slide:
 
-========================  ==============================================================
-module                    slides
-========================  ==============================================================
-``lecturenn.neuron``      «Искусственный нейрон — линейная модель классификации»
-``lecturenn.boolean``     «Нейронная реализация булевых функций», «функция XOR»
-``lecturenn.perceptron``  «Перцептрон Розенблатта (1957)»
-``lecturenn.activations`` the activation functions σ, including «ReLU и PReLU»
-``lecturenn.losses``      «Напоминание: модели классификации и регрессии» (the losses L)
-``lecturenn.layers``      «Обобщение: полносвязная нейронная сеть с L слоями»
-``lecturenn.network``     «Алгоритм обратного распространения ошибки BackProp»
-``lecturenn.training``    «Напоминание: алгоритм SG», the training loop
-``lecturenn.gradcheck``   finite-difference checks of every gradient
-``lecturenn.optim``       «Метод накопления инерции», «Адаптивные градиенты», Adam, Nadam,
-                          «gradient clipping»
-``lecturenn.derivations`` the SymPy derivations of every chapter (imports SymPy)
-========================  ==============================================================
+==========================  ==============================================================
+module                      slides
+==========================  ==============================================================
+``lecturenn.neuron``        «Искусственный нейрон — линейная модель классификации»
+``lecturenn.boolean``       «Нейронная реализация булевых функций», «функция XOR»
+``lecturenn.perceptron``    «Перцептрон Розенблатта (1957)»
+``lecturenn.activations``   the activation functions σ, including «ReLU и PReLU»
+``lecturenn.losses``        «Напоминание: модели классификации и регрессии» (the losses L)
+``lecturenn.layers``        «Обобщение: полносвязная нейронная сеть с L слоями»
+``lecturenn.network``       «Алгоритм обратного распространения ошибки BackProp»
+``lecturenn.training``      «Напоминание: алгоритм SG», the training loop
+``lecturenn.gradcheck``     finite-difference checks of every gradient
+``lecturenn.optim``         «Метод накопления инерции», «Адаптивные градиенты», Adam, Nadam,
+                            «gradient clipping»
+``lecturenn.derivations``   the SymPy derivations of every chapter (imports SymPy)
+==========================  ==============================================================
 
 The names most used in exercises are importable from the top level::
 
@@ -25,7 +25,7 @@ The names most used in exercises are importable from the top level::
     net = ln.Network([2, 16, 1], activation="tanh", output="sigmoid", rng=0)
 
 Only NumPy is imported by ``import lecturenn``; SymPy is imported by
-``lecturenn.derivations`` and matplotlib by ``lecturenn.plotting``.
+``lecturenn.derivations`    ` and matplotlib by ``lecturenn.plotting``.
 """
 
 from lecturenn.activations import PReLU, ReLU, Sigmoid, Tanh
