@@ -1,0 +1,132 @@
+"""Chapter 2 derivations: asserted, and shown to fail on broken formulas."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from lecturenn.derivations import backprop as D
+
+
+def test_activation_and_loss_derivatives():
+    assert D.check_sigmoid_derivative()
+    assert D.check_tanh_derivative()
+    assert D.check_sigmoid_via_tanh()
+    assert all(D.check_relu_family_derivatives().values())
+    for name in D.loss_expressions():
+        assert D.check_loss_derivative(name), name
+    assert D.check_softmax_cross_entropy_gradient(4)
+
+
+def test_backprop_recurrence_for_any_activation_and_loss():
+    net = D.symbolic_network((2, 3, 2))
+    assert len(net.weights) == 3 * 3 + 4 * 2
+    assert net.W[0].shape == (3, 3) and net.W[1].shape == (4, 2)
+    assert D.check_backprop_recurrence(net)
+
+
+def test_backprop_recurrence_three_layers():
+    assert D.check_backprop_recurrence(D.symbolic_network((2, 2, 2, 1)))
+
+
+def test_concrete_network_recurrence():
+    assert D.check_backprop_recurrence(D.concrete_network((2, 3, 2)))
+
+
+def test_broken_recurrences_fail(monkeypatch):
+    net = D.symbolic_network((2, 3, 2))
+    # a sign flip in one weight of the recurrence
+    orig = D.recurrence_gradient
+
+    def flipped(n, **kw):
+        g = orig(n, **kw)
+        w = n.W[0][1, 0]
+        g[w] = -g[w]
+        return g
+
+    monkeypatch.setattr(D, "recurrence_gradient", flipped)
+    assert not D.check_backprop_recurrence(net)
+
+
+def test_slide_sum_from_h0():
+    """Erratum: the slide sums the recurrence over h = 0..H_l.
+
+    The term h = 0 would be the constant x_0 = -1. It vanishes only if its 'derivative'
+    z_0 is 0 (a constant has no S and no sigma'); treating x_0 as a neuron with a weight
+    column w_{k0} and z_0 = sigma'(S_0) gives a wrong gradient.
+    """
+    net = D.symbolic_network((2, 3, 2))
+    assert D.check_backprop_recurrence(net, h_start=0)  # phantom z_0 = 0: harmless
+    wrong = D.check_backprop_recurrence(
+        net, h_start=0, phantom_z=lambda l, s: D._z(net.sigma[l - 1], s))
+    assert not wrong
+
+
+def test_matrix_form_of_the_slide():
+    """Erratum: x^l = sigma(W^l x^{l-1}) needs the transpose for W^l of shape (H_{l-1}+1) x H_l."""
+    for H_prev, H in [(2, 3), (2, 2), (4, 2)]:
+        res = D.check_matrix_form(H_prev, H)
+        assert res["W^T x equals S"]
+        assert not res["W x equals S"]
+    assert not D.check_matrix_form(2, 2)["W x defined"]
+
+
+def test_lambdified_gradient_matches_lecturenn():
+    assert D.compare_with_lecturenn(n_points=5, seed=0) < 1e-10
+    assert D.compare_with_lecturenn(n_points=2, seed=1, sizes=(3, 2, 2, 1)) < 1e-10
+
+
+def test_lambdified_direct_and_recurrence_agree_and_detect_a_perturbation():
+    sym = D.concrete_network((2, 3, 2))
+    direct = D.lambdify_gradient(sym, "direct")
+    rec = D.lambdify_gradient(sym, "recurrence")
+    rng = np.random.default_rng(0)
+    Ws = [rng.normal(size=(3, 3)), rng.normal(size=(4, 2))]
+    x, y = rng.normal(size=2), rng.normal(size=2)
+    for a, b in zip(direct(x, y, Ws), rec(x, y, Ws), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    # lecturenn with one weight perturbed no longer matches the symbolic gradient
+    from lecturenn.layers import Dense
+    from lecturenn.network import Network
+
+    layers = [Dense(2, 3, "sigmoid", W=Ws[0]), Dense(3, 2, "tanh", W=Ws[1])]
+    net = Network(layers)
+    net.loss_and_grad(x[None], y[None], "squared")
+    ref = direct(x, y, Ws)
+    np.testing.assert_allclose(layers[0].W.grad, ref[0], rtol=1e-10)
+    layers[1].W.data[2, 1] += 1e-3
+    net.loss_and_grad(x[None], y[None], "squared")
+    assert not np.allclose(layers[0].W.grad, ref[0], rtol=1e-10, atol=0)
+
+
+def test_cost_counts_symbolic_and_measured():
+    H0, H1, H2 = sp.symbols("H_0:3", positive=True, integer=True)
+    assert sp.expand(D.dim_w(2) - ((H0 + 1) * H1 + (H1 + 1) * H2)) == 0
+    bp = D.backprop_cost(2)
+    assert sp.expand(bp["total"] - (2 * D.dim_w(2) + H1 + H2 + H1 * H2)) == 0
+    fd = D.finite_difference_cost(2)
+    assert sp.expand(fd["total"] - 2 * D.dim_w(2) ** 2) == 0
+    for sizes in [(2, 3, 2), (3, 1, 4), (2, 4, 3, 2), (1, 1)]:
+        n_bp, g_bp = D.count_backprop_ops(sizes, seed=1)
+        n_fd, g_fd = D.count_finite_difference_ops(sizes, seed=1)
+        assert n_bp == int(D.backprop_cost(list(sizes))["total"])
+        assert n_fd == int(D.finite_difference_cost(list(sizes))["total"])
+        for a, b in zip(g_bp, g_fd, strict=True):  # both counted computations are right
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_cost_orders():
+    orders = D.cost_orders(2)
+    ratio = orders["backprop / dim w"]
+    assert ratio.is_finite
+    c = sp.symbols("c_0:3", positive=True)
+    expected = (2 * c[0] * c[1] + 3 * c[1] * c[2]) / (c[0] * c[1] + c[1] * c[2])
+    assert sp.simplify(ratio - expected) == 0
+    assert sp.simplify(3 - ratio).is_positive  # backprop costs at most 3 dim w as dims grow
+    assert orders["finite differences / dim w"] == sp.oo
+    assert orders["finite differences / dim^2 w"] == 2
+    assert D.cost_orders(3)["finite differences / dim^2 w"] == 2
+
+
+@pytest.mark.parametrize("bad", [lambda s: s * (1 + s), lambda s: s])
+def test_wrong_sigmoid_derivatives_fail(bad):
+    assert not D.check_sigmoid_derivative(bad)
