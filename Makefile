@@ -39,7 +39,7 @@ test:
 	@bash tools/test.sh
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -o addopts="-p no:cacheprovider" -n 2 tests
+	$(BIN)/python -m pytest -o addopts="-p no:cacheprovider" tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile book

@@ -31,7 +31,7 @@ trap summary EXIT
 stage install make --no-print-directory install
 stage chromium bash tools/ensure_chromium.sh
 stage lint "$BIN/ruff" check lecturenn tests benchmarks tools book
-stage unit-tests "$BIN/python" -m pytest -o addopts="-p no:cacheprovider" -n 2 tests
+stage unit-tests "$BIN/python" -m pytest -o addopts="-p no:cacheprovider" tests
 stage nbval "$BIN/python" -m pytest -n 2 --dist loadfile book
 stage book-build make --no-print-directory book-clean
 stage browser-check "$BIN/python" tools/check_pages.py _build/html
