@@ -27,8 +27,6 @@ match), so copy ``p.grad`` if you need to keep the value of an earlier step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from lecturenn._validation import check_rng, describe
@@ -64,6 +62,9 @@ def layer_from_config(cfg: dict, rng=0, dtype=np.float64):
         raise ValueError(f"unknown layer type {kind!r}; known: {sorted(LAYER_TYPES)}")
     kwargs = {k: v for k, v in cfg.items() if k != "type"}
     return LAYER_TYPES[kind].from_config(kwargs, rng=rng, dtype=dtype)
+
+
+_UNSET = object()
 
 
 def _grad_buffer(p: Parameter) -> np.ndarray:
@@ -118,9 +119,10 @@ class Layer:
         return self.forward(x, train=False)
 
 
-@dataclass
 class DenseCache:
     r"""What :meth:`Dense.forward` keeps for :meth:`Dense.backward`.
+
+    One record per layer, overwritten by every forward pass.
 
     Attributes
     ----------
@@ -132,9 +134,14 @@ class DenseCache:
         The outputs :math:`x^l = \sigma(S^l)`, ``(n, H_l)``.
     """
 
-    x_in: np.ndarray
-    S: np.ndarray
-    x_out: np.ndarray
+    __slots__ = ("x_in", "S", "x_out")
+
+    def __init__(self, x_in=None, S=None, x_out=None) -> None:
+        self.x_in, self.S, self.x_out = x_in, S, x_out
+
+    def __repr__(self) -> str:
+        shapes = [None if a is None else a.shape for a in (self.x_in, self.S, self.x_out)]
+        return f"DenseCache(x_in={shapes[0]}, S={shapes[1]}, x_out={shapes[2]})"
 
 
 def _init_uniform(rng, n_in, n_out, dtype):
@@ -255,16 +262,29 @@ class Dense(Layer):
         self.W = Parameter(np.ascontiguousarray(W), name="W")
         self._act_params = self.activation.parameters()
         self.cache: DenseCache | None = None
+        self._views_of = self._grad_of = _UNSET
 
     def parameters(self) -> list[Parameter]:
         return [self.W, *self._act_params]
 
-    def forward(self, x, train=False):
+    def _weight_views(self):
+        # views of W[1:], W[0] and W[1:].T, rebuilt only if W.data was replaced
         W = self.W.data
-        S = x @ W[1:]
-        S -= W[0]
+        if W is not self._views_of:
+            self._views_of = W
+            self._W1, self._W0, self._W1T = W[1:], W[0], W[1:].T
+        return self._W1, self._W0, self._W1T
+
+    def forward(self, x, train=False):
+        W1, W0, _ = self._weight_views()
+        S = x @ W1
+        S -= W0
         out = self.activation.value(S)
-        self.cache = DenseCache(x, S, out)
+        c = self.cache
+        if c is None:
+            self.cache = DenseCache(x, S, out)
+        else:
+            c.x_in, c.S, c.x_out = x, S, out
         return out
 
     def z(self) -> np.ndarray:
@@ -284,13 +304,16 @@ class Dense(Layer):
             delta *= grad_out
             if self._act_params:
                 act.backward_params(c.S, grad_out)
-        W = self.W.data
-        g = _grad_buffer(self.W)
-        np.matmul(c.x_in.T, delta, out=g[1:])
-        np.sum(delta, axis=0, out=g[0])
-        np.negative(g[0], out=g[0])
+        g = self.W.grad
+        if g is not self._grad_of:
+            g = _grad_buffer(self.W)
+            self._grad_of, self._g1, self._g0 = g, g[1:], g[0]
+        g0 = self._g0
+        np.matmul(c.x_in.T, delta, out=self._g1)  # sum_i x_ik (eps z)_ih, k >= 1
+        np.add.reduce(delta, axis=0, out=g0)
+        np.negative(g0, out=g0)  # the row k = 0 multiplies x_0 = -1
         if need_input_grad:
-            return delta @ W[1:].T
+            return delta @ self._weight_views()[2]
         return None
 
     def config(self) -> dict:

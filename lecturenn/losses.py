@@ -119,6 +119,10 @@ class _Regression(Loss):
 
     def prepare_target(self, y, output_shape, dtype=np.float64):
         n, m = output_shape
+        if type(y) is np.ndarray and y.dtype == dtype and y.shape == output_shape and n:
+            if not np.isfinite(y).all():
+                raise ValueError("y must be finite, got NaN or infinity")
+            return y  # fast path: already canonical
         y = _numeric("y", y)
         if y.ndim == 1 and m == 1:
             y = y.reshape(-1, 1)
@@ -313,6 +317,9 @@ class SoftmaxCrossEntropy(Loss):
 
     def prepare_target(self, y, output_shape, dtype=np.float64):
         n, m = output_shape
+        if (type(y) is np.ndarray and y.dtype == np.intp and y.shape == (n,) and n and m >= 2
+                and not (y.view(np.uintp) >= m).any()):  # negative labels wrap to huge values
+            return y  # fast path: already canonical and in range
         if m < 2:
             raise ValueError(
                 f"SoftmaxCrossEntropy needs a network with M >= 2 outputs, got {m} "
@@ -352,15 +359,16 @@ class SoftmaxCrossEntropy(Loss):
         return lse - s[np.arange(a.shape[0]), y]
 
     def value_and_grad(self, a, y):
-        n = a.shape[0]
+        n, m = a.shape
         s = self._shifted(a)
         p = np.exp(s)
         z = p.sum(axis=1, keepdims=True)
-        rows = np.arange(n)
-        val = float(np.log(z).sum() - s[rows, y].sum()) / n
-        p /= z
-        p[rows, y] -= 1
-        p *= 1.0 / n
+        flat = np.arange(0, n * m, m) + y  # positions of a_{i, y_i} in the flattened array
+        val = float(np.log(z).sum() - s.ravel().take(flat).sum()) / n
+        z *= n
+        np.reciprocal(z, out=z)
+        p *= z  # p_im / n
+        p.ravel()[flat] -= 1.0 / n
         return val, p
 
     def probabilities(self, a) -> np.ndarray:
