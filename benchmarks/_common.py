@@ -95,6 +95,7 @@ def time_alternating(
     warmup: int = 5,
     block_seconds: float = 0.05,
     max_seconds: float | None = None,
+    pause: float = 0.005,
 ) -> dict[str, dict]:
     """Median seconds per call of each function, measured in alternating blocks.
 
@@ -133,6 +134,12 @@ def time_alternating(
             f = fns[n]
             k = min(per_block[n], total[n] - done[n])
             rec = times[n]
+            # hand the cores over: the other library's worker threads (OpenBLAS pthreads,
+            # torch's OpenMP team) spin for a while after their last call; a short pause and
+            # two untimed calls keep that spinning out of this block's timings
+            time.sleep(pause)
+            f()
+            f()
             for _ in range(k):
                 t0 = clock()
                 f()
