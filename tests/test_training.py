@@ -211,3 +211,27 @@ def test_sg_backprop_errors_and_nan():
     big = Network([2, 3, 1], activation="relu", rng=0)
     with pytest.raises(FloatingPointError, match=r"at step [0-9]+ \(object [0-9]+\)"):
         sg_backprop(big, X * 1e150, y * 1e150, "squared", lr=1e10, max_steps=100)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "Nesterov", "Adam", "Nadam"])
+def test_fit_with_lecturenn_optimizers(name):
+    from lecturenn import optim
+
+    X, y = _xor_like(120)
+    net = Network([2, 12, 1], rng=0)
+    lr = 0.3 if name in ("SGD", "Momentum", "Nesterov") else 0.02
+    opt = getattr(optim, name)(net.parameters(), lr=lr)
+    hist = fit(net, X, y, "logistic", optimizer=opt, epochs=25, batch_size=16, rng=0,
+               metrics=("accuracy",))
+    assert hist.loss[-1] < 0.7 * hist.loss[0]
+    assert hist["accuracy"][-1] > 0.85
+
+
+def test_fit_reports_an_optimizer_nonfinite_gradient_with_epoch_and_step():
+    from lecturenn import optim
+
+    X, y = _xor_like(40)
+    net = Network([2, 4, 1], activation="relu", rng=0)
+    opt = optim.SGD(net.parameters(), lr=1e10)
+    with pytest.raises(FloatingPointError, match=r"epoch 1, step [0-9]+"):
+        fit(net, X * 1e150, y * 1e150, "squared", optimizer=opt, epochs=2, batch_size=8)
