@@ -170,9 +170,9 @@ def _nonfinite(value, epoch, step):
     )
 
 
-def fit(net, X, y, loss, optimizer=None, *, lr: float = 0.1, epochs: int = 10,
-        batch_size: int = 32, rng=0, shuffle: bool = True, progress: bool = False,
-        metrics=(), X_val=None, y_val=None, file=None) -> History:
+def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32, rng=0,
+        progress: bool = False, metrics=(), X_val=None, y_val=None, *, lr: float = 0.1,
+        shuffle: bool = True, file=None) -> History:
     r"""Train ``net`` by mini-batch gradient steps; return the :class:`History`.
 
     Each epoch shuffles the objects (with ``rng``), cuts them into batches of
@@ -189,18 +189,21 @@ def fit(net, X, y, loss, optimizer=None, *, lr: float = 0.1, epochs: int = 10,
         Anything with ``step(closure) -> loss`` over ``net.parameters()`` (see
         :mod:`lecturenn.optim`); ``None`` means plain SGD
         :math:`w := w - \eta\nabla Q` with ``lr``.
-    lr : float, optional
-        Learning rate :math:`\eta` of the default SGD (ignored when ``optimizer`` is given).
     epochs, batch_size : int, optional
     rng : numpy.random.Generator or int, optional
         Shuffling; the same seed gives the same run.
-    shuffle : bool, optional
     progress : bool, optional
         Print one progress line per epoch (to ``file``, standard output by default).
     metrics : sequence of str or callable, optional
         ``"accuracy"``, ``"mse"``, ``"mae"`` or ``f(out, y, loss) -> float``.
     X_val, y_val : array_like, optional
         Validation data evaluated at the end of each epoch.
+    lr : float, optional
+        Learning rate :math:`\eta` of the default SGD (ignored when ``optimizer`` is given).
+    shuffle : bool, optional
+        Shuffle the objects every epoch (default True).
+    file : file-like, optional
+        Where the progress lines go.
 
     Raises
     ------
