@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     print(f"  torch {env['torch']}: torch.set_num_threads({env['torch_threads']}) to match")
     for k in OPENBLAS_VARS:
         print(f"  {k} = {os.environ.get(k, '(not set)')}")
-    if suffix:
+    if os.environ.get("LECTURENN_BENCH_UNSET") == "1":
         print("  this run UNSET OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (comparison run)")
     load = os.getloadavg()[0]
     print(f"  load average {load:.1f} on {os.cpu_count()} cores"
