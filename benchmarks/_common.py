@@ -140,10 +140,15 @@ def time_alternating(
             time.sleep(pause)
             f()
             f()
-            for _ in range(k):
+            block_end = clock() + 4 * block_seconds   # a stalled block stops early
+            for j in range(k):
                 t0 = clock()
                 f()
-                rec.append(clock() - t0)
+                t1 = clock()
+                rec.append(t1 - t0)
+                if t1 > block_end:
+                    k = j + 1
+                    break
             done[n] += k
     out = {}
     for n in names:
