@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lecturenn._validation import describe
+from lecturenn._validation import check_rng, describe
 from lecturenn.layers import Dense, Layer, layer_from_config
 from lecturenn.losses import Loss, get_loss
 from lecturenn.parameter import Parameter
@@ -118,8 +118,6 @@ class Network:
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in layers):
             if len(layers) < 2:
                 raise ValueError(f"the widths form needs at least [H_0, H_1], got {layers}")
-            from lecturenn._validation import check_rng
-
             gen = check_rng(rng)
             built = []
             for i in range(len(layers) - 1):
@@ -175,6 +173,11 @@ class Network:
     def n_params(self) -> int:
         r""":math:`\dim w`, the number of trainable numbers."""
         return int(sum(p.size for p in self._params))
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero (:meth:`loss_and_grad` overwrites them anyway)."""
+        for p in self._params:
+            p.zero_grad()
 
     def train(self) -> Network:
         """Switch to training mode (as in PyTorch); returns the network."""
@@ -306,8 +309,6 @@ class Network:
         """Build a network (fresh weights) from :meth:`config`."""
         if not isinstance(cfg, dict) or cfg.get("format") != "lecturenn.Network":
             raise ValueError(f"not a lecturenn.Network config: {describe(cfg)}")
-        from lecturenn._validation import check_rng
-
         gen = check_rng(rng)
         dtype = np.dtype(cfg["dtype"])
         return cls([layer_from_config(c, rng=gen, dtype=dtype) for c in cfg["layers"]])

@@ -284,3 +284,11 @@ def test_input_errors():
         net.loss_and_grad(np.zeros((2, 2)), [0, 1], "logistic")
     with pytest.raises(RuntimeError, match="before forward"):
         Dense(2, 3).backward(np.zeros((1, 3)))
+
+
+def test_zero_grad():
+    net = Network([2, 3, 1], rng=0)
+    net.loss_and_grad(np.ones((2, 2)), [1.0, 2.0], "squared")
+    assert any(np.any(p.grad != 0) for p in net.parameters())
+    net.zero_grad()
+    assert all(np.all(p.grad == 0) for p in net.parameters())
