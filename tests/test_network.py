@@ -292,3 +292,20 @@ def test_zero_grad():
     assert any(np.any(p.grad != 0) for p in net.parameters())
     net.zero_grad()
     assert all(np.all(p.grad == 0) for p in net.parameters())
+
+
+def test_input_error_eps0_by_finite_differences():
+    """eps^0 = dL_i/dx^0 (the backward of the first layer) against finite differences in X."""
+    from lecturenn.gradcheck import numerical_gradient
+    from lecturenn.losses import get_loss
+
+    rng = np.random.default_rng(9)
+    net = Network([3, 4, 2], activation="sigmoid", rng=0)
+    X = rng.normal(size=(5, 3))
+    y = rng.integers(0, 2, size=5)
+    tr = net.backprop_trace(X, y, "cross_entropy")
+    loss = get_loss("cross_entropy")
+    yy = loss.prepare_target(y, (5, 2))
+    # eps is per object: the derivative of the SUM of the per-object losses
+    num = numerical_gradient(lambda v: float(np.sum(loss.per_object(net(v), yy))), X.copy())
+    np.testing.assert_allclose(tr.eps[0], num, rtol=1e-6, atol=1e-9)
