@@ -28,9 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+# `python benchmarks/run.py` puts this folder first on sys.path, so _common imports directly.
+from _common import (
     OPENBLAS_VARS,
     blas_info,
     environment,

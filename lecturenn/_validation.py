@@ -19,6 +19,7 @@ __all__ = [
     "check_in_range",
     "check_rng",
     "describe",
+    "lookup",
 ]
 
 
@@ -141,3 +142,24 @@ def check_rng(rng) -> np.random.Generator:
         f"rng must be a numpy.random.Generator or an int seed, got {describe(rng)}; "
         "use numpy.random.default_rng(seed)"
     )
+
+
+def lookup(kind: str, spec, registry: dict, instance_hint: str):
+    """Resolve a name or a config dict ``{"name": ..., **kwargs}`` against a registry.
+
+    Returns ``(cls, kwargs)``. ``kind`` ("activation", "loss") and ``instance_hint``
+    ("an Activation") only shape the error messages.
+    """
+    kwargs = {}
+    if isinstance(spec, dict):
+        kwargs = {k: v for k, v in spec.items() if k != "name"}
+        spec = spec.get("name")
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"{kind} must be a name (one of {sorted(registry)}) or {instance_hint}, "
+            f"got {describe(spec)}"
+        )
+    key = spec.lower()
+    if key not in registry:
+        raise ValueError(f"unknown {kind} {spec!r}; expected one of {sorted(registry)}")
+    return registry[key], kwargs

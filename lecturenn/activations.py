@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecturenn._validation import check_positive, describe
+from lecturenn._validation import check_positive, describe, lookup
 from lecturenn.parameter import Parameter
 
 __all__ = [
@@ -291,19 +291,7 @@ def get_activation(spec, n_units: int | None = None, dtype=np.float64) -> Activa
     """
     if isinstance(spec, Activation):
         return spec
-    kwargs = {}
-    if isinstance(spec, dict):
-        kwargs = {k: v for k, v in spec.items() if k != "name"}
-        spec = spec.get("name")
-    if not isinstance(spec, str):
-        raise TypeError(
-            f"activation must be a name (one of {sorted(ACTIVATIONS)}) or an Activation, "
-            f"got {describe(spec)}"
-        )
-    key = spec.lower()
-    if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {spec!r}; expected one of {sorted(ACTIVATIONS)}")
-    cls = ACTIVATIONS[key]
+    cls, kwargs = lookup("activation", spec, ACTIVATIONS, "an Activation")
     if cls is PReLU:
         if n_units is None:
             raise ValueError("activation 'prelu' needs n_units (the layer width)")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecturenn._validation import check_positive, describe
+from lecturenn._validation import check_positive, describe, lookup
 
 __all__ = [
     "Loss",
@@ -405,15 +405,5 @@ def get_loss(spec) -> Loss:
     """
     if isinstance(spec, Loss):
         return spec
-    kwargs = {}
-    if isinstance(spec, dict):
-        kwargs = {k: v for k, v in spec.items() if k != "name"}
-        spec = spec.get("name")
-    if not isinstance(spec, str):
-        raise TypeError(
-            f"loss must be a name (one of {sorted(LOSSES)}) or a Loss, got {describe(spec)}"
-        )
-    key = spec.lower()
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {spec!r}; expected one of {sorted(LOSSES)}")
-    return LOSSES[key](**kwargs)
+    cls, kwargs = lookup("loss", spec, LOSSES, "a Loss")
+    return cls(**kwargs)

@@ -285,7 +285,8 @@ def max_margin_direction(X, y, *, tol: float = 1e-10, max_iter: int = 100_000) -
     alpha = np.zeros(Z.shape[0])
     v = np.zeros(Z.shape[1])
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is reported)
+    while n_iter < max_iter:
+        n_iter += 1
         change = 0.0
         for i in range(Z.shape[0]):
             new = max(0.0, alpha[i] + (1.0 - Z[i] @ v) / sq[i])
