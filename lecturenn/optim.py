@@ -653,9 +653,10 @@ class AdaDelta(Optimizer):
     lr : float, optional
         :math:`\eta > 0`, default 1 (the paper's method has none).
     alpha : float, optional
-        :math:`\alpha \in [0, 1)` (Zeiler's :math:`\rho`), default 0.95 (the paper).
+        :math:`\alpha \in [0, 1)` (Zeiler's :math:`\rho`), default 0.95 (the value of the
+        paper's experiments).
     eps : float, optional
-        :math:`\varepsilon > 0`, default 1e-6 (the paper).
+        :math:`\varepsilon > 0`, default 1e-6 (the value of the paper's experiments).
     variant : str, optional
         ``"paper"`` (default) or ``"slide"``: where :math:`\varepsilon` goes, see above.
     clip, weight_decay, decoupled
@@ -791,10 +792,10 @@ class Adam(Optimizer):
 class Nadam(Optimizer):
     r"""Nadam: Adam with Nesterov's momentum, without a second gradient evaluation.
 
-    Slide «Комбинированные градиентные методы»; checked against Dozat (2016),
-    algorithm 2 (his :math:`\mu_t, \nu, m, n, \alpha` are the slide's
-    :math:`\gamma_k, \alpha, v, G, \eta`). With the momentum schedule
-    :math:`\gamma_k = \gamma\,(1 - \tfrac12\,0.96^{k\psi})` and
+    Slide «Комбинированные градиентные методы»; after Dozat (2016), "Incorporating
+    Nesterov Momentum into Adam" (ICLR workshop), algorithm 2 (his :math:`\mu_t, \nu, m,
+    n, \alpha` are the slide's :math:`\gamma_k, \alpha, v, G, \eta`). With the momentum
+    schedule :math:`\gamma_k = \gamma\,(1 - \tfrac12\,0.96^{k\psi})` and
     :math:`\Pi_k = \prod_{i=1}^{k}\gamma_i`:
 
     .. math::
@@ -808,14 +809,31 @@ class Nadam(Optimizer):
     The gradient is taken at the **current** point: Dozat applies the next momentum
     step :math:`\gamma_{k+1}\hat v` now instead of evaluating the gradient ahead. With
     a constant momentum (``schedule=None``, :math:`\gamma_k = \gamma`) the bracket is
-    :math:`\gamma\,v/(1-\gamma^{k+1}) + (1-\gamma)\nabla\mathcal{L}/(1-\gamma^k)`.
+    :math:`\gamma\,v/(1-\gamma^{k+1}) + (1-\gamma)\nabla\mathcal{L}/(1-\gamma^k)`, and
+    both values of ``ema`` give the same method.
 
-    ``ema="constant"`` averages :math:`v` with the constant :math:`\gamma` and keeps the
-    schedule only in the bracket: this is what Keras and PyTorch implement
-    (``torch.optim.NAdam(lr=eta, betas=(gamma, alpha), eps=eps, momentum_decay=psi)``).
-    With ``ema="scheduled"`` (default) the weights of :math:`v` sum to exactly
-    :math:`1-\Pi_k`, the factor of the bias correction
-    (:func:`lecturenn.derivations.optimizers.scheduled_ema_weights`).
+    **What was checked, and what was not.** The text of the paper (and of the CS229
+    report that preceded it) could not be consulted for this book; the bracket, the
+    schedule and the place of :math:`\varepsilon` follow the published re-statements of
+    algorithm 2 (the PyTorch and Keras documentation). The one open point is the
+    coefficient of the running mean :math:`v` when the schedule is on:
+
+    * ``ema="scheduled"`` (default) averages with :math:`\gamma_k`. This is how Dozat
+      writes the first moment in his own code and its README (repository
+      ``tdozat/Optimization``: ``m_t = mu_t*m_tm1 + (1-mu_t)*g_t``,
+      ``m_bar_t = mu_tp1*m_t + (1-mu_t)*g_t``), and it is the reading for which the
+      weights of :math:`v` sum to exactly :math:`1-\Pi_k`, the divisor of the bias
+      correction (:func:`lecturenn.derivations.optimizers.scheduled_ema_weights`).
+      Dozat's code has no warming schedule (its :math:`\mu_t` is the schedule that
+      removes the bias, which makes it the constant-momentum case, tested to match
+      ``schedule=None``), so it does not settle the question by itself.
+    * ``ema="constant"`` averages with the constant :math:`\gamma` and keeps the
+      schedule only in the bracket: Keras' ``Nadam`` (contributed to Keras by a third
+      party from the CS229 report, keras-team/keras pull request 2764) and PyTorch's,
+      which copied Keras (``torch.optim.NAdam(lr=eta, betas=(gamma, alpha), eps=eps,
+      momentum_decay=psi)``).
+
+    Which of the two the printed algorithm 2 has is **not verified** here.
 
     ``variant="slide"`` is the slide's formula, read with one gradient per step taken at
     the look-ahead point :math:`w - \eta\gamma\hat v` (needs a closure):
@@ -840,7 +858,7 @@ class Nadam(Optimizer):
         ``None`` for the constant momentum :math:`\gamma`.
     ema : str, optional
         ``"scheduled"`` (default) or ``"constant"``: the coefficient of the running mean
-        :math:`v`, see above.
+        :math:`v`, :math:`\gamma_k` or :math:`\gamma`; see above for which is whose.
     variant : str, optional
         ``"paper"`` (default) or ``"slide"``, see above; ``"slide"`` ignores ``schedule``
         and ``ema``.

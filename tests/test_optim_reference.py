@@ -20,8 +20,10 @@ Hyper-parameter mapping to torch.optim (lecturenn name -> torch name):
     Adam(..., decoupled=True)    -> AdamW(...)
     Nadam(..., ema="constant", schedule=psi) -> NAdam(lr, betas, eps, momentum_decay=psi)
 NAdam: torch averages m with the constant beta1 while its bias correction divides by
-1 - prod(mu_i) of the schedule, so it corresponds exactly to ema="constant", not to
-Dozat's algorithm 2 (ema="scheduled", tested against the reference loop below).
+1 - prod(mu_i) of the schedule, so it corresponds exactly to ema="constant". The default
+ema="scheduled" averages with mu_t, as Dozat's own code does (ref_nadam_dozat_code below);
+which of the two the printed algorithm 2 of the paper has was not verified (the paper's
+text was not available; see the docstring of lecturenn.optim.Nadam).
 """
 
 import math
@@ -205,6 +207,29 @@ def ref_nadam_dozat(alpha, b1, nu, eps, psi, n_steps=N_STEPS, ema_mu=True):
     return out
 
 
+def ref_nadam_dozat_code(lr, mu, ups, eps, n_steps=N_STEPS, next_momentum=True):
+    """Dozat's own Nadam (repository tdozat/Optimization, tensorflow/README.md and
+    nadam.py), in his notation: the bias is removed by the schedules mu_t, ups_t instead
+    of by dividing, and the momentum of the next step mu_tp1 multiplies the new average.
+    One substitution: his denominator is sqrt(v_t + eps); here sqrt(v_t) + eps, the
+    placement of Adam's algorithm 1, so that the comparison tests the first moment and
+    not the place of eps (both are the same for eps -> 0)."""
+    x, m, v = list(W0), [0.0] * len(W0), [0.0] * len(W0)
+    out = []
+    for t in range(1, n_steps + 1):
+        g = grad_list(x)
+        mu_t = mu * (1 - mu ** (t - 1)) / (1 - mu**t)
+        mu_tp1 = mu * (1 - mu**t) / (1 - mu ** (t + 1))
+        ups_t = ups * (1 - ups ** (t - 1)) / (1 - ups**t)
+        for j in range(len(x)):
+            m[j] = mu_t * m[j] + (1 - mu_t) * g[j]
+            m_bar = (mu_tp1 if next_momentum else mu_t) * m[j] + (1 - mu_t) * g[j]
+            v[j] = ups_t * v[j] + (1 - ups_t) * g[j] ** 2
+            x[j] = x[j] - lr * m_bar / (math.sqrt(v[j]) + eps)
+        out.append(list(x))
+    return out
+
+
 def ref_nadam_slide(eta, gam, a, eps, n_steps=N_STEPS):
     """The slide «Комбинированные градиентные методы», one gradient per step taken at
     w - eta*gamma*vhat (vhat of the previous step), v and G updated with that gradient."""
@@ -279,6 +304,18 @@ def test_adam_weight_decay_reference(decoupled):
 def test_nadam_reference(ema, psi):
     ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, schedule=psi, ema=ema))
     assert_paths(ours, ref_nadam_dozat(1e-3, 0.9, 0.999, 1e-8, psi, ema_mu=(ema == "scheduled")))
+
+
+@pytest.mark.parametrize("ema", ["scheduled", "constant"])
+def test_nadam_constant_momentum_is_dozats_own_code(ema):
+    """Without the warming schedule both readings of the running mean are Dozat's code."""
+    ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, gamma=0.9, alpha=0.999, eps=1e-8,
+                                         schedule=None, ema=ema))
+    assert_paths(ours, ref_nadam_dozat_code(1e-3, 0.9, 0.999, 1e-8))
+    # the check can fail: with the current momentum mu_t in m_bar instead of the next
+    # step's mu_tp1 (Adam's momentum term, no Nesterov) the paths part
+    wrong = np.array(ref_nadam_dozat_code(1e-3, 0.9, 0.999, 1e-8, next_momentum=False))
+    assert np.max(np.abs(ours - wrong)) > 1e-4
 
 
 def test_nadam_scheduled_and_constant_ema_differ():
