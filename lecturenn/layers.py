@@ -183,8 +183,8 @@ class Dense(Layer):
     The weights form one matrix :math:`W^l = (w^l_{kh})` of shape :math:`(H_{l-1}+1) \times H_l`
     whose row :math:`k = 0` holds the thresholds: it multiplies the constant feature
     :math:`x^{l-1}_0 = -1` (slide «Обобщение: полносвязная нейронная сеть с L слоями»).
-    For a batch (rows are objects, so the slide's :math:`W^l x^{l-1}` is written
-    :math:`x^{l-1} W^l` here):
+    For a batch (rows are objects, so the column form :math:`(W^l)^\top x^{l-1}`, which the
+    slide misprints as :math:`W^l x^{l-1}`, is written :math:`x^{l-1} W^l` here):
 
     .. math::
 

@@ -246,6 +246,8 @@ class _Margin(Loss):
             raise ValueError(
                 f"y for {type(self).__name__} must be -1 or +1 (margin M = g(x) y), "
                 f"got {y[i].item()!r} at index {i}"
+                + (" (for 0/1 labels pass 2 * y - 1, or labels='pm1' to lecturenn.data)"
+                   if np.all((y == 0) | (y == 1)) else "")
             )
         return y.astype(dtype).reshape(-1, 1)
 

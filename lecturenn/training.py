@@ -226,6 +226,11 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
         X_val, y_val = _prepare(net, X_val, y_val, loss, what="X_val")
     if optimizer is None:
         optimizer = _PlainSGD(net.parameters(), check_positive("lr", lr))
+    elif isinstance(optimizer, type):
+        raise TypeError(
+            f"optimizer must be an optimizer object, got the class {optimizer.__name__}; "
+            f"create it first, e.g. {optimizer.__name__}(net.parameters(), lr=0.01)"
+        )
     elif not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"optimizer must have a step(closure) method, got {describe(optimizer)}")
     out_file = sys.stdout if file is None else file

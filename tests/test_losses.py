@@ -137,6 +137,11 @@ def test_target_errors():
         SoftmaxCrossEntropy().prepare_target([0, 1], (2, 1))
     with pytest.raises(ValueError, match=r"must be -1 or \+1.*got 0 at index 1"):
         LogisticLoss().prepare_target([1, 0], (2, 1))
+    # 0/1 labels get a hint how to convert them; other wrong labels do not
+    with pytest.raises(ValueError, match=r"got 0 at index 1 \(for 0/1 labels pass 2 \* y - 1"):
+        LogisticLoss().prepare_target([1, 0, 1], (3, 1))
+    with pytest.raises(ValueError, match=r"got 2 at index 1$"):
+        HingeLoss().prepare_target([1, 2, 0], (3, 1))
     with pytest.raises(ValueError, match="must have 1 output"):
         HingeLoss().prepare_target([1, -1], (2, 2))
     with pytest.raises(ValueError, match=r"must have shape \(n, 2\)"):

@@ -160,6 +160,11 @@ def test_fit_errors():
         fit(net, X, (y > 0).astype(int), "logistic")
     with pytest.raises(TypeError, match="step"):
         fit(net, X, y, "logistic", optimizer=object())
+    # the class instead of an instance: say so, instead of failing inside step()
+    from lecturenn import optim
+
+    with pytest.raises(TypeError, match=r"got the class Adam; create it first, e\.g\. Adam\("):
+        fit(net, X, y, "logistic", optimizer=optim.Adam)
     with pytest.raises(TypeError, match="rng must be"):
         fit(net, X, y, "logistic", rng=None)
 
