@@ -453,7 +453,7 @@ class Momentum(Optimizer):
     lr : float
         :math:`\eta > 0` of the slide's (averaged) form.
     gamma : float, optional
-        :math:`\gamma \in [0, 1)`, default 0.9 (Sutskever et al. 2013). ``gamma=0`` is SGD.
+        :math:`\gamma \in [0, 1)`, default 0.9 (a common choice). ``gamma=0`` is SGD.
     clip, weight_decay, decoupled
         See :class:`Optimizer`.
 
