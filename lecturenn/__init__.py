@@ -25,7 +25,7 @@ The names most used in exercises are importable from the top level::
     net = ln.Network([2, 16, 1], activation="tanh", output="sigmoid", rng=0)
 
 Only NumPy is imported by ``import lecturenn``; SymPy is imported by
-``lecturenn.derivations`    ` and matplotlib by ``lecturenn.plotting``.
+``lecturenn.derivations`` and matplotlib by ``lecturenn.plotting``.
 """
 
 from lecturenn.activations import PReLU, ReLU, Sigmoid, Tanh
