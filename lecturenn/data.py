@@ -2,9 +2,11 @@ r"""Small data sets the reader can see: toy two-class problems in the plane and 
 
 Every generator takes ``rng=`` (a ``numpy.random.Generator`` or an int seed) and returns
 ``(X, y)`` with ``X`` of shape ``(n, 2)`` (batch-first, float64) and ``y`` of shape ``(n,)``.
-The two classes are labelled ``0``/``1`` (``labels="01"``, for the logistic loss and
-cross-entropy) or ``-1``/``+1`` (``labels="pm1"``, the convention of the lecture's linear
-classifiers :math:`a(x) = \operatorname{sign}\langle w, x\rangle`).
+The two classes are labelled ``0``/``1`` (``labels="01"``, the default: class indices, as
+:class:`lecturenn.losses.SoftmaxCrossEntropy` with two outputs expects) or ``-1``/``+1``
+(``labels="pm1"``, the convention of the lecture's linear classifiers
+:math:`a(x) = \operatorname{sign}\langle w, x\rangle` and of the margin losses
+:class:`lecturenn.losses.LogisticLoss` and :class:`lecturenn.losses.HingeLoss`, which need it).
 
 - :func:`xor` — the problem a single neuron cannot solve (slide «Ограниченность линейных
   моделей: функция XOR»), noisy copies of the four corners of the unit square;
