@@ -30,6 +30,7 @@ operations: the cost BackProp avoids (slide «Алгоритм BackProp: пре�
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -167,6 +168,12 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     -------
     GradCheckReport
         ``report.errors[name]`` is the maximum relative error of that parameter.
+
+    Warns
+    -----
+    RuntimeWarning
+        If a checked parameter is not float64 (float32 rounding swamps the difference
+        quotient).
     """
     loss = get_loss(loss)
     X = net._check_input(X) if hasattr(net, "_check_input") else np.asarray(X)
@@ -180,6 +187,15 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
         if unknown:
             raise ValueError(f"unknown parameter names {unknown}; the model has {sorted(known)}")
         all_params = [p for p in all_params if p.name in set(params)]
+    low = sorted({str(p.data.dtype) for p in all_params if p.data.dtype != np.float64})
+    if low:
+        warnings.warn(
+            f"check_gradients on {', '.join(low)} parameters: the difference quotient with "
+            f"eps={eps:g} is swamped by rounding, so the errors are meaningless; check a "
+            "float64 copy of the model instead",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     report = GradCheckReport()
     analytic = {p.name: np.array(p.grad, dtype=np.float64) for p in all_params}
 

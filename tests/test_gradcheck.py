@@ -87,6 +87,15 @@ def test_check_gradients_catches_a_wrong_gradient():
     assert check_gradients(net, X, y, "squared").ok(1e-6)
 
 
+def test_check_gradients_warns_on_float32():
+    rng = np.random.default_rng(2)
+    net = Network([2, 3, 1], activation="tanh", rng=0, dtype=np.float32)
+    X = rng.normal(size=(4, 2)).astype(np.float32)
+    with pytest.warns(RuntimeWarning, match=r"float32 parameters: .* float64 copy"):
+        rep = check_gradients(net, X, rng.normal(size=4), "squared")
+    assert not rep.ok(1e-3)  # what the warning is about: float32 differences are useless
+
+
 def test_numerical_gradient_errors():
     with pytest.raises(TypeError, match="floating numpy array"):
         numerical_gradient(lambda v: 0.0, np.array([1, 2]))
