@@ -381,14 +381,14 @@ class SoftmaxCrossEntropy(Loss):
         return p
 
 
-#: loss names accepted by :func:`get_loss`
+#: loss names accepted by :func:`get_loss`. There is deliberately no ``"mse"``: the lecture's
+#: squared loss is :math:`\tfrac12\sum_m \varepsilon_m^2`, not the mean squared error, and
+#: ``"mse"``/``"mae"`` are the names of the metrics of :func:`lecturenn.training.fit`.
 LOSSES = {
     "squared": SquaredError,
     "squared_error": SquaredError,
-    "mse": SquaredError,
     "absolute": AbsoluteError,
     "absolute_error": AbsoluteError,
-    "mae": AbsoluteError,
     "epsilon_insensitive": EpsilonInsensitive,
     "logistic": LogisticLoss,
     "log": LogisticLoss,
@@ -402,7 +402,7 @@ LOSSES = {
 def get_loss(spec) -> Loss:
     """Turn a name, a config dict or a :class:`Loss` into a :class:`Loss`.
 
-    Names: ``"squared"`` (``"mse"``), ``"absolute"`` (``"mae"``), ``"epsilon_insensitive"``,
+    Names: ``"squared"``, ``"absolute"``, ``"epsilon_insensitive"``,
     ``"logistic"``, ``"hinge"``, ``"cross_entropy"`` (``"ce"``).
     """
     if isinstance(spec, Loss):

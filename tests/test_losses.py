@@ -166,5 +166,8 @@ def test_get_loss():
     assert get_loss(loss) is loss
     with pytest.raises(ValueError, match="unknown loss 'l7'"):
         get_loss("l7")
+    # "mse" is a metric of fit, not a loss: the lecture's squared loss is (1/2) sum eps^2
+    with pytest.raises(ValueError, match="unknown loss 'mse'"):
+        get_loss("mse")
     with pytest.raises(TypeError, match="loss must be a name"):
         get_loss(1.0)

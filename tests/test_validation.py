@@ -77,6 +77,8 @@ def test_check_rng_seed_and_generator_and_reproducibility():
         check_rng(np.random.RandomState(0))
     with pytest.raises(TypeError, match="rng must be"):
         check_rng(None)
+    with pytest.raises(ValueError, match="rng seed must be a non-negative integer, got -1"):
+        check_rng(-1)
 
 
 def test_parameter_zero_grad_and_list_checks():
