@@ -113,9 +113,11 @@ class Sigmoid(Activation):
         \sigma(S) = \frac{1}{1 + e^{-S}} = \tfrac12\bigl(1 + \tanh\tfrac{S}{2}\bigr),
         \qquad \sigma'(S) = \sigma(S)\bigl(1 - \sigma(S)\bigr).
 
-    Computed through :math:`\tanh`, which never overflows (the naive
-    :math:`1/(1+e^{-S})` overflows :math:`e^{-S}` at :math:`S < -710` in float64). The
-    absolute error is at the rounding level; for :math:`S < -37` the value rounds to 0.
+    Computed as :math:`1/(1+e^{-S})` for :math:`S \ge 0` and :math:`e^{S}/(1+e^{S})` for
+    :math:`S < 0`, i.e. always through :math:`e^{-|S|} \le 1`: it never overflows (the naive
+    :math:`1/(1+e^{-S})` overflows :math:`e^{-S}` at :math:`S < -710` in float64) and the
+    *relative* error is at the rounding level in both tails (the form through
+    :math:`\tanh` loses all digits below :math:`S \approx -37`).
 
     Slides «Искусственный нейрон — линейная модель классификации», «Функции активации ReLU и
     PReLU (LeakyReLU)».
@@ -124,11 +126,9 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def value(self, s):
-        x = np.multiply(s, 0.5)
-        np.tanh(x, out=x)
-        x *= 0.5
-        x += 0.5
-        return x
+        s = np.asarray(s)
+        e = np.exp(-np.abs(s))  # e^{-|S|}, in (0, 1]: never overflows
+        return np.where(s >= 0, 1.0, e) / (1.0 + e)
 
     def derivative(self, s, x=None):
         if x is None:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lecturenn._validation import as_float_array, check_shape, describe
+from lecturenn.activations import Sigmoid
 from lecturenn.parameter import Parameter
 
 __all__ = ["heaviside", "sigmoid", "Neuron"]
@@ -63,7 +64,9 @@ def sigmoid(s) -> np.ndarray:
     r"""The logistic activation :math:`\sigma(s) = \dfrac{1}{1 + e^{-s}}`.
 
     Computed without overflow: :math:`e^{-s}` is evaluated only for :math:`s \ge 0`
-    and :math:`e^{s}/(1+e^{s})` for :math:`s < 0`.
+    and :math:`e^{s}/(1+e^{s})` for :math:`s < 0`. This is the activation
+    :class:`lecturenn.activations.Sigmoid` of the multilayer networks: one implementation
+    for the whole package.
 
     Parameters
     ----------
@@ -81,13 +84,10 @@ def sigmoid(s) -> np.ndarray:
     0.5
     """
     arr = as_float_array("s", s, ndim=None, allow_empty=True)
-    out = np.empty_like(arr)
-    pos = arr >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-arr[pos]))
-    e = np.exp(arr[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
+    return np.asarray(_SIGMOID.value(arr))
 
+
+_SIGMOID = Sigmoid()
 
 _ACTIVATIONS: dict[str, Callable] = {"threshold": heaviside, "sigmoid": sigmoid}
 

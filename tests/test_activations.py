@@ -65,6 +65,8 @@ def test_symbolic_derivatives_hold_and_wrong_ones_fail():
     assert D.check_tanh_derivative()
     assert not D.check_tanh_derivative(lambda th: 1 + th**2)
     assert D.check_sigmoid_via_tanh()
+    assert D.check_sigmoid_stable_form()
+    assert not D.check_sigmoid_stable_form(neg_branch=lambda e: 1 / (1 + e))  # branches swapped
     checks = D.check_relu_family_derivatives()
     assert all(checks.values()), checks
     bad = D.check_relu_family_derivatives(alpha_claimed=lambda s: -s)
@@ -93,11 +95,12 @@ def test_stable_and_dtype_kept_at_extreme_inputs(act, dtype):
 
 
 def test_sigmoid_tails_are_accurate():
-    # the tanh form has absolute error at the rounding level in the tails
-    s = np.array([-30.0, -10.0, 10.0, 30.0])
-    ref = np.array([1 / (1 + np.exp(30.0)), 1 / (1 + np.exp(10.0)),
+    # relative accuracy in both tails: e^{-700} is still a normal float64
+    s = np.array([-700.0, -40.0, -30.0, -10.0, 10.0, 30.0])
+    ref = np.array([np.exp(-700.0) / (1 + np.exp(-700.0)), np.exp(-40.0) / (1 + np.exp(-40.0)),
+                    1 / (1 + np.exp(30.0)), 1 / (1 + np.exp(10.0)),
                     1 / (1 + np.exp(-10.0)), 1 / (1 + np.exp(-30.0))])
-    np.testing.assert_allclose(Sigmoid().value(s), ref, atol=2e-16, rtol=0)
+    np.testing.assert_allclose(Sigmoid().value(s), ref, rtol=4e-16, atol=0)
 
 
 def test_prelu_alpha_gradient_per_neuron_and_shared():

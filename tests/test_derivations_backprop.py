@@ -11,6 +11,7 @@ def test_activation_and_loss_derivatives():
     assert D.check_sigmoid_derivative()
     assert D.check_tanh_derivative()
     assert D.check_sigmoid_via_tanh()
+    assert D.check_sigmoid_stable_form()
     assert all(D.check_relu_family_derivatives().values())
     for name in D.loss_expressions():
         assert D.check_loss_derivative(name), name

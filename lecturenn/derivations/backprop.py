@@ -93,11 +93,32 @@ def check_tanh_derivative(claimed: Callable = lambda th: 1 - th**2) -> bool:
 def check_sigmoid_via_tanh() -> bool:
     r"""Prove :math:`\frac{1}{1+e^{-S}} = \frac12\bigl(1 + \tanh\frac S2\bigr)`.
 
-    This overflow-free form is what :class:`lecturenn.activations.Sigmoid` computes.
+    An overflow-free form, but one that loses the relative accuracy of small values
+    (:math:`1 + \tanh` cancels for :math:`S \ll 0`); the code uses
+    :func:`check_sigmoid_stable_form` instead.
     """
     lhs = sigmoid_expr(S)
     rhs = sp.Rational(1, 2) * (1 + sp.tanh(S / 2))
     return sp.simplify((lhs - rhs).rewrite(sp.exp)) == 0
+
+
+def check_sigmoid_stable_form(
+    pos_branch: Callable = lambda e: 1 / (1 + e),
+    neg_branch: Callable = lambda e: e / (1 + e),
+) -> bool:
+    r"""Prove the form :class:`lecturenn.activations.Sigmoid` computes, on each side of 0.
+
+    With :math:`e = e^{-|S|} \in (0, 1]` (never overflows):
+    :math:`\sigma(S) = 1/(1+e)` for :math:`S \ge 0` and :math:`\sigma(S) = e/(1+e)` for
+    :math:`S < 0`; both equal :math:`1/(1+e^{-S})`, with no cancellation in either tail.
+    """
+    pos = sp.Symbol("S", positive=True)
+    neg = sp.Symbol("S", negative=True)
+    e_pos, e_neg = sp.exp(-sp.Abs(pos)), sp.exp(-sp.Abs(neg))
+    ok_pos = sp.simplify(pos_branch(e_pos) - sigmoid_expr(pos)) == 0
+    ok_neg = sp.simplify(neg_branch(e_neg) - sigmoid_expr(neg)) == 0
+    ok_zero = sp.simplify(pos_branch(sp.Integer(1)) - sigmoid_expr(sp.Integer(0))) == 0
+    return bool(ok_pos and ok_neg and ok_zero)
 
 
 def check_relu_family_derivatives(alpha_claimed: Callable | None = None) -> dict[str, bool]:
