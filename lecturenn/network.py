@@ -313,11 +313,14 @@ class Network:
         dtype = np.dtype(cfg["dtype"])
         return cls([layer_from_config(c, rng=gen, dtype=dtype) for c in cfg["layers"]])
 
-    def save(self, path) -> None:
-        """Save weights and architecture to ``.npz``; see :func:`lecturenn.serialization.save`."""
+    def save(self, path):
+        """Save weights and architecture to ``.npz``; return the path written.
+
+        See :func:`lecturenn.serialization.save`.
+        """
         from lecturenn.serialization import save
 
-        save(self, path)
+        return save(self, path)
 
     @classmethod
     def load(cls, path) -> Network:

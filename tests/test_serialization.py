@@ -33,8 +33,9 @@ def test_round_trip_rebuilds_architecture_and_weights(tmp_path):
     np.testing.assert_array_equal(again(X), net(X))
     again2 = Network.load(path)
     np.testing.assert_array_equal(again2(X), net(X))
-    net.save(tmp_path / "m2.npz")
-    np.testing.assert_array_equal(Network.load(tmp_path / "m2.npz")(X), net(X))
+    written = net.save(tmp_path / "m2")          # the suffix .npz is added, and the path returned
+    assert written == tmp_path / "m2.npz" and written.exists()
+    np.testing.assert_array_equal(Network.load(written)(X), net(X))
 
 
 def test_load_into_keeps_parameter_objects(tmp_path):
