@@ -39,6 +39,7 @@ __all__ = [
     "check_sigmoid_derivative",
     "check_tanh_derivative",
     "check_sigmoid_via_tanh",
+    "check_sigmoid_stable_form",
     "check_relu_family_derivatives",
     "loss_expressions",
     "check_loss_derivative",
