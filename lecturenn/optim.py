@@ -413,6 +413,22 @@ def _check_variant(value, allowed: tuple[str, ...], name: str = "variant") -> st
     return value
 
 
+def _ema(avg: np.ndarray, x: np.ndarray, decay: float, buf: np.ndarray) -> None:
+    r"""In place :math:`\bar x := \text{decay}\cdot\bar x + (1-\text{decay})\,x`.
+
+    ``buf`` is a work array of the same shape; it may be ``x`` itself.
+    """
+    avg *= decay
+    np.multiply(x, 1.0 - decay, out=buf)
+    avg += buf
+
+
+def _ema_sq(avg: np.ndarray, x: np.ndarray, decay: float, buf: np.ndarray) -> None:
+    r"""In place :math:`\bar x := \text{decay}\cdot\bar x + (1-\text{decay})\,x\odot x`."""
+    np.multiply(x, x, out=buf)
+    _ema(avg, buf, decay, buf)
+
+
 def _scratch(opt: Optimizer, i: int, key: str = "_buf") -> np.ndarray:
     """A work array of the shape of ``params[i]``, allocated once (not part of the state)."""
     s = opt.state[i]
@@ -480,9 +496,7 @@ class Momentum(Optimizer):
     def _update(self, i, p, g):
         v = self._buffer(i, "v")
         buf = _scratch(self, i)
-        v *= self.gamma
-        np.multiply(g, 1.0 - self.gamma, out=buf)
-        v += buf
+        _ema(v, g, self.gamma, buf)
         np.multiply(v, self.lr, out=buf)
         p.data -= buf
 
@@ -556,9 +570,7 @@ class Nesterov(Optimizer):
     def _update(self, i, p, g):
         v = self._buffer(i, "v")
         buf = _scratch(self, i)
-        v *= self.gamma
-        np.multiply(g, 1.0 - self.gamma, out=buf)
-        v += buf
+        _ema(v, g, self.gamma, buf)
         if self.form == "lookahead":
             np.multiply(v, self.lr, out=buf)
         else:  # u := u - eta*(gamma*v + (1-gamma)*g); buf holds (1-gamma)*g
@@ -611,10 +623,7 @@ class RMSProp(Optimizer):
     def _update(self, i, p, g):
         G = self._buffer(i, "G")
         buf = _scratch(self, i)
-        np.multiply(g, g, out=buf)
-        buf *= 1.0 - self.alpha
-        G *= self.alpha
-        G += buf
+        _ema_sq(G, g, self.alpha, buf)
         np.sqrt(G, out=buf)
         buf += self.eps
         np.divide(g, buf, out=buf)
@@ -680,10 +689,7 @@ class AdaDelta(Optimizer):
         buf = _scratch(self, i)
         delta = _scratch(self, i, "_buf2")
         a, eps = self.alpha, self.eps
-        np.multiply(g, g, out=buf)
-        buf *= 1.0 - a
-        G *= a
-        G += buf
+        _ema_sq(G, g, a, buf)
         if self.variant == "paper":
             np.add(G, eps, out=buf)
             np.sqrt(buf, out=buf)
@@ -696,10 +702,7 @@ class AdaDelta(Optimizer):
             delta += eps
         delta /= buf
         delta *= g
-        np.multiply(delta, delta, out=buf)
-        buf *= 1.0 - a
-        D *= a
-        D += buf
+        _ema_sq(D, delta, a, buf)
         if self.lr != 1.0:
             delta *= self.lr
         p.data -= delta
@@ -774,13 +777,8 @@ class Adam(Optimizer):
         buf = _scratch(self, i)
         k = self.state[i]["k"] + 1
         gam, a = self.gamma, self.alpha
-        v *= gam
-        np.multiply(g, 1.0 - gam, out=buf)
-        v += buf
-        np.multiply(g, g, out=buf)
-        buf *= 1.0 - a
-        G *= a
-        G += buf
+        _ema(v, g, gam, buf)
+        _ema_sq(G, g, a, buf)
         s2 = np.sqrt(1.0 - a**k)
         np.sqrt(G, out=buf)
         buf += self.eps * s2
@@ -922,13 +920,8 @@ class Nadam(Optimizer):
             c_v = mu_next / (1.0 - prod * mu_next)
             c_g = (1.0 - mu_k) / (1.0 - prod)
             ema = mu_k if self.ema == "scheduled" else self.gamma
-        v *= ema
-        np.multiply(g, 1.0 - ema, out=buf)
-        v += buf
-        np.multiply(g, g, out=buf)
-        buf *= 1.0 - a
-        G *= a
-        G += buf
+        _ema(v, g, ema, buf)
+        _ema_sq(G, g, a, buf)
         s2 = np.sqrt(1.0 - a**k)
         # num = c_g * g + c_v * v, denominator sqrt(G) + eps*s2, overall factor s2
         np.multiply(v, c_v / c_g, out=num)
