@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= book,test,torch
 
-.PHONY: help install book book-clean test unit nbval lint bench browser-check clean
+.PHONY: help install book book-clean test unit nbval notebooks lint bench browser-check clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into $(VENV) on first run)"
 	@echo "make test   unit tests, nbval over every notebook, a warning-free clean book build, browser check"
 	@echo "make bench  speed comparison with PyTorch; tables on screen, JSON in _build/bench/"
 	@echo "make lint   ruff"
+	@echo "make notebooks  re-execute the chapter notebooks in place (commit them with their outputs)"
 
 # The stamp is rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -43,6 +44,10 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile book
+
+# Re-execute every chapter notebook in place, without Jupyter's per-cell timestamps.
+notebooks: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check lecturenn tests benchmarks tools book
