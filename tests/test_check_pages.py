@@ -34,3 +34,13 @@ def test_external_scripts_are_reported():
     )
     assert s.external == ["<script> https://cdn.example/mathjax.js", "<link> //fonts.example/x.css"]
     assert len(s.scripts) == 2
+
+
+def test_local_script_with_a_query_string_is_found(tmp_path):
+    # an incremental Sphinx build writes src="../_static/x.js?v=1a2b"
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "x.js").write_text("")
+    page = tmp_path / "book" / "p.html"
+    assert check_pages.local_file(page, "../_static/x.js?v=1a2b").exists()
+    assert check_pages.local_file(page, "../_static/x.js#top").exists()
+    assert not check_pages.local_file(page, "../_static/y.js?v=1a2b").exists()

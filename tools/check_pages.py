@@ -112,6 +112,14 @@ def toc_pages(html_root: Path) -> list[Path]:
     return pages
 
 
+def local_file(page: Path, src: str) -> Path:
+    """The file a relative ``src`` of ``page`` points to, without ``?query`` or ``#fragment``.
+
+    Sphinx appends ``?v=<checksum>`` to static files on an incremental build.
+    """
+    return (page.parent / re.split(r"[?#]", src, maxsplit=1)[0]).resolve()
+
+
 def check_page(chromium: str, page: Path, html_root: Path) -> list[str]:
     problems: list[str] = []
     static = scan(page.read_text(encoding="utf-8"))
@@ -124,7 +132,7 @@ def check_page(chromium: str, page: Path, html_root: Path) -> list[str]:
         for s in mathjax:
             if re.match(r"^(https?:)?//", s):
                 problems.append(f"{name}: MathJax is loaded from another machine: {s}")
-            elif not (page.parent / s).resolve().exists():
+            elif not local_file(page, s).exists():
                 problems.append(f"{name}: MathJax script {s} is not in the built book")
         if dom.mjx < static.math_nodes:
             problems.append(
