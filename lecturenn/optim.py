@@ -27,6 +27,7 @@ parameters untouched.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -56,13 +57,6 @@ class NonFiniteGradientError(ValueError, FloatingPointError):
 def _check_closure(closure) -> None:
     if closure is not None and not callable(closure):
         raise TypeError(f"closure must be callable or None, got {describe(closure)}")
-
-
-def _sq_norm(g: np.ndarray) -> float:
-    """:math:`\\|g\\|^2` in one pass; ``inf``/``nan`` if ``g`` is not finite or overflows."""
-    flat = g.reshape(-1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.dot(flat, flat))
 
 
 def _grad_of(i: int, p: Parameter, step: int) -> np.ndarray:
@@ -110,14 +104,26 @@ def global_grad_norm(params, *, step: int | None = None) -> float:
     float
         The joint norm.
     """
-    params = as_parameter_list(params)
-    where = "?" if step is None else step
+    return _joint_norm(as_parameter_list(params), "?" if step is None else step)
+
+
+def _joint_norm(params: list[Parameter], where) -> float:
+    """:func:`global_grad_norm` on a checked list of parameters (the optimizers' hot path).
+
+    One pass over each gradient: :math:`\\|g_j\\|^2` by a BLAS dot product, which is
+    ``inf``/``nan`` exactly when ``g_j`` holds an infinity or a NaN, or when the squares
+    overflow; only then is the gradient looked at element by element.
+    """
     total = 0.0
-    sqs = []
-    for i, p in enumerate(params):
-        g = _grad_of(i, p, where)
-        s = _sq_norm(g)
-        if not np.isfinite(s):
+    overflowed = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, p in enumerate(params):
+            g = _grad_of(i, p, where)
+            flat = g.reshape(-1)
+            s = float(np.dot(flat, flat))
+            if math.isfinite(s):
+                total += s
+                continue
             found = _first_nonfinite(g)
             if found is not None:
                 idx, val = found
@@ -125,20 +131,16 @@ def global_grad_norm(params, *, step: int | None = None) -> float:
                     f"gradient of parameter {i} ({p.name!r}) is not finite at step {where}: "
                     f"{val} at index {idx}; no parameter was changed"
                 )
-            # finite but the squares overflow: scale by the largest magnitude
-            m = float(np.max(np.abs(g)))
-            s = None
-            sqs.append((m, g))
-            continue
-        total += s
-    if not sqs:
-        return float(np.sqrt(total))
-    # rare overflow path: rescale everything by the largest magnitude
-    big = max(m for m, _ in sqs)
-    acc = total / big / big
-    for _, g in sqs:
-        acc += _sq_norm(g / big)
-    return float(big * np.sqrt(acc))
+            overflowed.append(g)  # finite, but the squares overflow
+        if not overflowed:
+            return math.sqrt(total)
+        # rare: rescale by the largest magnitude of the gradients that overflowed
+        big = max(float(np.max(np.abs(g))) for g in overflowed)
+        acc = total / big / big
+        for g in overflowed:
+            flat = (g / big).reshape(-1)
+            acc += float(np.dot(flat, flat))
+    return big * math.sqrt(acc)
 
 
 def clip_grad_norm(params, theta: float) -> float:
@@ -273,7 +275,7 @@ class Optimizer:
         every state buffer as it was.
         """
         step = self.k + 1
-        norm = global_grad_norm(self.params, step=step)
+        norm = _joint_norm(self.params, step)
         if self.clip is not None:
             _scale_grads(self.params, norm, self.clip)
         grads = [p.grad for p in self.params]
