@@ -261,12 +261,7 @@ class Optimizer:
 
     def _buffer(self, i: int, key: str) -> np.ndarray:
         """A zero-initialized state array of the shape and dtype of ``params[i]``."""
-        s = self.state[i]
-        buf = s.get(key)
-        if buf is None:
-            buf = np.zeros_like(self.params[i].data)
-            s[key] = buf
-        return buf
+        return _state_array(self, i, key, np.zeros_like)
 
     def _prepare_grads(self) -> list[np.ndarray]:
         """Check all gradients (shape, finiteness), clip them, add coupled weight decay.
@@ -431,14 +426,18 @@ def _ema_sq(avg: np.ndarray, x: np.ndarray, decay: float, buf: np.ndarray) -> No
     _ema(avg, buf, decay, buf)
 
 
-def _scratch(opt: Optimizer, i: int, key: str = "_buf") -> np.ndarray:
-    """A work array of the shape of ``params[i]``, allocated once (not part of the state)."""
+def _state_array(opt: Optimizer, i: int, key: str, new) -> np.ndarray:
+    """``opt.state[i][key]``, created by ``new(params[i].data)`` on first use."""
     s = opt.state[i]
     buf = s.get(key)
     if buf is None:
-        buf = np.empty_like(opt.params[i].data)
-        s[key] = buf
+        buf = s[key] = new(opt.params[i].data)
     return buf
+
+
+def _scratch(opt: Optimizer, i: int, key: str = "_buf") -> np.ndarray:
+    """A work array of the shape of ``params[i]``, allocated once (not part of the state)."""
+    return _state_array(opt, i, key, np.empty_like)
 
 
 class Momentum(Optimizer):
