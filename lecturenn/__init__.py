@@ -24,10 +24,15 @@ The names most used in exercises are importable from the top level::
     import lecturenn as ln
     net = ln.Network([2, 16, 1], activation="tanh", output="sigmoid", rng=0)
 
-Only NumPy is imported by ``import lecturenn``; SymPy is imported by
-``lecturenn.derivations`` and matplotlib by ``lecturenn.plotting``.
+Every module is also an attribute: ``ln.data.two_moons()``, ``ln.optim.Adam``,
+``ln.plotting.plot_decision_regions``. Only NumPy is imported by ``import lecturenn``;
+``ln.derivations`` imports SymPy and ``ln.plotting`` imports matplotlib, on first use.
 """
 
+import importlib as _importlib
+
+from lecturenn import data as data  # the modules themselves, as attributes
+from lecturenn import testfunctions as testfunctions
 from lecturenn.activations import PReLU, ReLU, Sigmoid, Tanh
 from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network
 from lecturenn.gradcheck import check_gradients
@@ -58,6 +63,19 @@ from lecturenn.serialization import load, load_into, save
 from lecturenn.training import fit, sg_backprop
 
 __version__ = "0.1.0"
+
+# modules with a heavy dependency, imported on first attribute access (PEP 562)
+_LAZY_MODULES = ("derivations", "plotting")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES))
 
 __all__ = [
     "AbsoluteError",

@@ -21,6 +21,25 @@ def test_import_needs_numpy_only():
     assert out.stdout.strip() == "", f"import lecturenn pulled in: {out.stdout.strip()}"
 
 
+def test_modules_are_attributes_and_heavy_ones_load_on_first_use():
+    code = (
+        "import sys, lecturenn as ln\n"
+        "assert ln.data.xor()[0].shape[1] == 2 and ln.optim.Adam and ln.testfunctions\n"
+        "assert 'matplotlib' not in sys.modules and 'sympy' not in sys.modules\n"
+        "assert callable(ln.plotting.plot_decision_regions)  # matplotlib: only when drawing\n"
+        "assert ln.derivations.backprop and 'sympy' in sys.modules\n"
+        "assert {'plotting', 'derivations', 'data'} <= set(dir(ln))\n"
+        "try:\n"
+        "    ln.no_such_module\n"
+        "except AttributeError as e:\n"
+        "    assert 'no_such_module' in str(e)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
 def test_all_names_exist_and_version_matches_pyproject():
     for name in lecturenn.__all__:
         assert hasattr(lecturenn, name), name
