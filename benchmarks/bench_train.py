@@ -113,6 +113,34 @@ def build_case(torch, sizes, batch, activation, dtype_name, opt_name, seed=0):
     return net, model, step_l, step_t
 
 
+def matmul_floor(net, X):
+    """The matrix products of one step alone, done by plain NumPy on arrays of the step's shapes.
+
+    Forward :math:`S^l = x^{l-1} W^l` for every layer, the weight gradients
+    :math:`(x^{l-1})^\\top \\delta^l`, and the backward products :math:`\\delta^l (W^l)^\\top`
+    for every layer but the first: the BLAS work any implementation of the step does. Its time
+    bounds the ratio from above: ``torch seconds / matmul seconds`` is the ratio lecturenn would
+    reach if everything else in its step took no time.
+    """
+    rng = np.random.default_rng(1)
+    dt = X.dtype
+    shapes = [(layer.n_in, layer.n_out) for layer in net.layers if hasattr(layer, "W")]
+    Ws = [rng.standard_normal(s).astype(dt) for s in shapes]
+    xs = [X] + [rng.standard_normal((X.shape[0], n_out)).astype(dt) for _, n_out in shapes[:-1]]
+    deltas = [rng.standard_normal((X.shape[0], n_out)).astype(dt) for _, n_out in shapes]
+    grads = [np.empty(s, dtype=dt) for s in shapes]
+
+    def products():
+        for x, W in zip(xs, Ws, strict=True):
+            x @ W
+        for x, d, g in zip(xs, deltas, grads, strict=True):
+            np.matmul(x.T, d, out=g)
+        for d, W in zip(deltas[1:], Ws[1:], strict=True):
+            d @ W.T
+
+    return products
+
+
 def first_step_diff(net, model, step_l, step_t) -> float:
     step_l()
     step_t()
@@ -137,8 +165,11 @@ def run(torch, *, budget: float = 1.0) -> list[dict]:
             for opt_name in opts:
                 net, model, step_l, step_t = build_case(torch, sizes, batch, act, dtype, opt_name)
                 diff = first_step_diff(net, model, step_l, step_t)
-                res = time_alternating({"lecturenn": step_l, "torch": step_t}, budget=budget)
+                X = np.zeros((batch, sizes[0]), dtype=dtype)
+                res = time_alternating({"lecturenn": step_l, "torch": step_t,
+                                        "matmuls": matmul_floor(net, X)}, budget=budget)
                 ln, tr = res["lecturenn"]["median"], res["torch"]["median"]
+                mm = res["matmuls"]["median"]
                 ratio = tr / ln
                 goal = goal_of(small, dtype)
                 arch = "-".join(map(str, sizes))
@@ -156,6 +187,8 @@ def run(torch, *, budget: float = 1.0) -> list[dict]:
                     "reference": "torch (nn.Sequential, autograd, torch.optim)",
                     "reference_version": torch.__version__,
                     "ratio": ratio,
+                    "matmul_seconds": mm,
+                    "ratio_bound": tr / mm,
                     "lecturenn_p10_seconds": res["lecturenn"]["p10"],
                     "reference_p10_seconds": res["torch"]["p10"],
                     "ratio_p10": res["torch"]["p10"] / res["lecturenn"]["p10"],

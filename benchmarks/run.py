@@ -38,13 +38,15 @@ from _common import (
     write_json,
 )
 
-TRAIN_COLUMNS = [
+OPTIM_COLUMNS = [
     ("case", "name"), ("dtype", "dtype"), ("lecturenn", "lecturenn_seconds"),
     ("torch", "reference_seconds"), ("ratio", "ratio"), ("ratio p10", "ratio_p10"),
     ("goal", "goal"), ("met", "meets_goal"),
     ("max|Δw| 1st step", "first_step_max_abs_diff"),
 ]
-OPTIM_COLUMNS = TRAIN_COLUMNS
+# matmuls: the step's matrix products alone; bound = torch / matmuls, the best ratio possible
+TRAIN_COLUMNS = OPTIM_COLUMNS[:6] + [("matmuls", "matmul_seconds"), ("bound", "ratio_bound")] \
+    + OPTIM_COLUMNS[6:]
 
 
 def _fmt_diffs(cases):
@@ -91,6 +93,8 @@ def main(argv=None) -> int:
              if load > 0.75 * (os.cpu_count() or 1) else ""))
     print("  ratio = torch seconds / lecturenn seconds (> 1: lecturenn faster), medians per step;")
     print("  ratio p10 = the same for the 10th percentiles (steadier on a busy machine)")
+    print("  matmuls = the training step's matrix products alone (plain NumPy); bound = torch /"
+          " matmuls,\n  the ratio lecturenn would reach if the rest of its step took no time")
 
     scale = 0.1 if args.quick else 1.0
     failed = []
