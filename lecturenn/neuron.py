@@ -76,7 +76,8 @@ def sigmoid(s) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Values in :math:`(0, 1)` (rounding may give exactly 0 or 1 for :math:`|s| > 36`).
+        Values in :math:`(0, 1)`; rounding gives exactly 1 for :math:`s \gtrsim 37` and
+        exactly 0 only below about :math:`-745` (where :math:`e^{s}` underflows).
 
     Examples
     --------

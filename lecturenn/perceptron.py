@@ -83,7 +83,7 @@ class Perceptron:
     Parameters
     ----------
     eta : float, optional
-        The step :math:`\eta > 0` (default 1; with :math:`\tilde w_0 = 0` it only rescales
+        The step :math:`\eta > 0` (default 1; started from :math:`\tilde w = 0` it only rescales
         the weights, the sequence of corrections does not depend on it).
     max_epochs : int, optional
         The maximal number of passes over the sample (default 100).
@@ -276,12 +276,19 @@ def max_margin_direction(X, y, *, tol: float = 1e-10, max_iter: int = 100_000) -
     Raises
     ------
     ValueError
-        If the data are not linearly separable through the origin (the dual diverges).
+        If the data are not linearly separable through the origin, or only with a margin
+        :math:`\gamma^* < 10^{-3} R` (Novikoff's bound would exceed :math:`10^6`
+        corrections). Then :math:`\alpha` grows without bound while :math:`v` stays
+        bounded, and every sweep certifies :math:`\gamma^* \le \|v\| / \sum_i \alpha_i`:
+        for the best unit separator :math:`u^*`,
+        :math:`\|v\| \ge \langle u^*, v\rangle = \sum_i \alpha_i y_i\langle u^*, \tilde x_i\rangle
+        \ge \gamma^* \sum_i \alpha_i`.
     """
     Xa = augment(X)
     ys = as_signed_labels(y, Xa.shape[0])
     Z = Xa * ys[:, None]
     sq = np.einsum("ij,ij->i", Z, Z)
+    R = float(np.sqrt(sq.max()))
     alpha = np.zeros(Z.shape[0])
     v = np.zeros(Z.shape[1])
     n_iter = 0
@@ -297,8 +304,14 @@ def max_margin_direction(X, y, *, tol: float = 1e-10, max_iter: int = 100_000) -
                 change = max(change, abs(d))
         if change < tol:
             break
-        if np.linalg.norm(v) > 1e12:
-            raise ValueError("the data are not linearly separable: the SVM dual diverges")
+        a_sum = alpha.sum()
+        if np.linalg.norm(v) < 1e-3 * R * a_sum:
+            raise ValueError(
+                "the data are not linearly separable through the origin, or only with a margin "
+                f"gamma* <= |v| / sum(alpha) = {np.linalg.norm(v) / a_sum:.3g} < 1e-3 R "
+                f"(R = {R:.4g}; Novikoff's bound would exceed 10^6 corrections): the SVM dual "
+                f"diverges (after {n_iter} sweeps)"
+            )
     norm = np.linalg.norm(v)
     margins = Z @ v
     if norm == 0 or np.min(margins) <= 0:

@@ -64,7 +64,7 @@ def test_compile_dnf_exhaustive(n):
         assert net(X).tolist() == table.tolist()
         ones = int(table.sum())
         expected_hidden = 0 if ones == 2**n else ones
-        assert net.n_hidden == expected_hidden <= 2**n
+        assert net.n_hidden == expected_hidden <= 2**n - 1
         if net.n_hidden:
             assert set(np.unique(net.W)) <= {-1.0, 1.0}
             # threshold = number of positive literals - 1/2

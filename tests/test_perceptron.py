@@ -16,7 +16,8 @@ X2 = truth_table_inputs(2).astype(float)
 
 
 def separable_blobs(n=60, seed=3, gap=0.6):
-    """Two Gaussian clouds with a margin: points with |x1 + x2 - 1| < gap/2 are dropped."""
+    """One Gaussian cloud centred on the line x1 + x2 = 1, labelled by side; the points with
+    |x1 + x2 - 1| <= gap/2 (closer than gap/(2 sqrt 2) to the line) are dropped."""
     rng = np.random.default_rng(seed)
     X = rng.normal(loc=0.5, scale=1.0, size=(4 * n, 2))
     s = X[:, 0] + X[:, 1] - 1.0
@@ -125,8 +126,24 @@ def test_max_margin_against_sklearn():
 
 
 def test_max_margin_rejects_non_separable():
-    with pytest.raises(ValueError, match="not linearly separable"):
-        max_margin_direction(X2, [0, 1, 1, 0], max_iter=2000)
+    # XOR: the certificate |v| / sum(alpha) >= gamma* falls below 1e-3 R within a few
+    # hundred sweeps, long before max_iter
+    with pytest.raises(ValueError, match=r"not linearly separable through the origin.*"
+                                         r"diverges \(after (\d{2,3}) sweeps\)"):
+        max_margin_direction(X2, [0, 1, 1, 0])
+
+
+def test_max_margin_of_and_is_one_over_sqrt17():
+    mm = max_margin_direction(X2, [0, 0, 0, 1])
+    assert mm["gamma_lower"] == pytest.approx(1 / np.sqrt(17), rel=1e-9)
+    assert mm["gamma_upper"] == pytest.approx(1 / np.sqrt(17), rel=1e-6)
+
+
+def test_max_margin_rejects_a_margin_below_1e_3_R():
+    # separable through the origin by u = (0, 1, 0), but only with margin 1e-4 (R ~ sqrt 2)
+    X = np.array([[1.0, 1e-4], [1.0, -1e-4]])
+    with pytest.raises(ValueError, match=r"or only with a margin gamma\* <= "):
+        max_margin_direction(X, [1, 0])
 
 
 def test_bad_input():

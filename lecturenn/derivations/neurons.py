@@ -92,8 +92,13 @@ def threshold_weights(table, n: int) -> dict | None:
         \sum_j w_j x^j - w_0 \le -t \ (f(x) = 0), \quad
         |w_j| \le 1, \ |w_0| \le n .
 
-    The system of the truth table is feasible iff :math:`t^* > 0` (a finite system of strict
-    inequalities that has a solution has one with a positive margin).
+    The system of the truth table is feasible iff :math:`t^* > 0`. If some
+    :math:`[\sum_j w_j x^j - w_0 > 0]` computes :math:`f`, raise :math:`w_0` by half the
+    smallest positive value of :math:`\sum_j w_j x^j - w_0` over the :math:`2^n` points: every
+    inequality then holds with a positive margin both ways. Rescaling to
+    :math:`\max_j |w_j| = 1` puts the solution in the box, because
+    :math:`|w_0| \le \sum_j |w_j| \le n` for a non-constant :math:`f` (some point lies on
+    each side of the hyperplane).
 
     Returns
     -------
