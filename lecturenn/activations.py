@@ -119,6 +119,14 @@ class Sigmoid(Activation):
     *relative* error is at the rounding level in both tails (the form through
     :math:`\tanh` loses all digits below :math:`S \approx -37`).
 
+    The derivative is :math:`x(1 - x)` from the value :math:`x = \sigma(S)` already computed
+    (as in PyTorch): its *absolute* error is at the rounding level, below
+    :math:`\epsilon_{\text{mach}}`, but for positive :math:`S` the difference :math:`1 - x`
+    cancels: the relative error grows like :math:`\epsilon_{\text{mach}} e^{S}` (about
+    :math:`10^{-3}` at :math:`S = 30`), and for :math:`S \gtrsim 37`, where :math:`x` rounds
+    to 1, the result is 0 instead of :math:`\sigma'(S) \approx e^{-S} < 10^{-16}`. Training
+    is not affected.
+
     Slides «Искусственный нейрон — линейная модель классификации», «Функции активации ReLU и
     PReLU (LeakyReLU)».
     """

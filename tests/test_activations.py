@@ -2,6 +2,7 @@
 
 import warnings
 
+import mpmath  # a dependency of SymPy: the exact references of the tail tests
 import numpy as np
 import pytest
 
@@ -101,6 +102,18 @@ def test_sigmoid_tails_are_accurate():
                     1 / (1 + np.exp(30.0)), 1 / (1 + np.exp(10.0)),
                     1 / (1 + np.exp(-10.0)), 1 / (1 + np.exp(-30.0))])
     np.testing.assert_allclose(Sigmoid().value(s), ref, rtol=4e-16, atol=0)
+
+
+def test_sigmoid_derivative_error_is_as_documented():
+    """z = x (1 - x): absolute error below eps_mach; relative accuracy lost for large S > 0."""
+    s = np.array([-40.0, -30.0, -10.0, 0.0, 10.0, 30.0, 40.0])
+    exact = np.array([float(mpmath.exp(-mpmath.mpf(v)) / (1 + mpmath.exp(-mpmath.mpf(v))) ** 2)
+                      for v in s])
+    z = Sigmoid().derivative(s)
+    assert np.max(np.abs(z - exact)) < np.finfo(float).eps
+    # the left tail is relatively accurate, the right one is not (as the docstring says)
+    np.testing.assert_allclose(z[:3], exact[:3], rtol=1e-15, atol=0)
+    assert abs(z[5] / exact[5] - 1) > 1e-4 and z[6] == 0.0
 
 
 def test_prelu_alpha_gradient_per_neuron_and_shared():

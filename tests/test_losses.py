@@ -2,6 +2,7 @@
 
 import warnings
 
+import mpmath  # a dependency of SymPy: the exact references of the tail tests
 import numpy as np
 import pytest
 
@@ -72,6 +73,21 @@ def test_values_against_definitions():
     p = np.exp(logits) / np.exp(logits).sum()
     assert SoftmaxCrossEntropy().value(logits, np.array([1])) == pytest.approx(-np.log(p[0, 1]))
     np.testing.assert_allclose(SoftmaxCrossEntropy().probabilities(logits), p)
+
+
+def test_logistic_gradient_is_relatively_accurate_in_the_tails():
+    """dL/dg = -y sigma(-M): -4.2e-18 at M = 40, where the form (1 - tanh(M/2)) / 2 gives 0."""
+    margins = np.array([40.0, 30.0, 10.0, 0.5, -0.5, -10.0, -30.0, -40.0, 700.0])
+    for y in (1.0, -1.0):
+        g_out = margins * y  # the output g with margin M = g y
+        a, t = g_out.reshape(-1, 1), np.full((margins.size, 1), y)
+        _, g = LogisticLoss().value_and_grad(a.copy(), t)
+        n = margins.size
+        exact = np.array([float(-y / (1 + mpmath.exp(mpmath.mpf(m)))) / n for m in margins])
+        np.testing.assert_allclose(g[:, 0], exact, rtol=4e-16, atol=0)
+    # the check can fail: the former tanh form loses every digit at M = 40
+    assert 0.5 * (1 - np.tanh(40.0 / 2)) == 0.0
+    assert float(1 / (1 + mpmath.exp(40))) > 4e-18
 
 
 @pytest.mark.parametrize("name", list(D.loss_expressions()))

@@ -182,10 +182,11 @@ def loss_expressions() -> dict[str, dict]:
             "regions": [{a_sym: y_sym + c_sym + pos}, {a_sym: y_sym - c_sym - pos},
                         {a_sym: y_sym + c_sym / (2 + pos)}, {a_sym: y_sym - c_sym / (2 + pos)}],
         },
-        # margin losses: y in {-1, +1}; the code's derivative -y sigma(-M) written with tanh
+        # margin losses: y in {-1, +1}; the code's derivative -y sigma(-M), with sigma(-M)
+        # computed by lecturenn.activations.Sigmoid (its form: check_sigmoid_stable_form)
         "logistic": {
             "L": sp.log(1 + sp.exp(-M)),
-            "claimed": -y_sym * half * (1 - sp.tanh(M / 2)),
+            "claimed": -y_sym * sigmoid_expr(-M),
             "regions": [{y_sym: 1}, {y_sym: -1}],
         },
         "hinge": {
