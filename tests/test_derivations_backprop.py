@@ -48,20 +48,6 @@ def test_broken_recurrences_fail(monkeypatch):
     assert not D.check_backprop_recurrence(net)
 
 
-def test_slide_sum_from_h0():
-    """Erratum: the slide sums the recurrence over h = 0..H_l.
-
-    The term h = 0 would be the constant x_0 = -1. It vanishes only if its 'derivative'
-    z_0 is 0 (a constant has no S and no sigma'); treating x_0 as a neuron with a weight
-    column w_{k0} and z_0 = sigma'(S_0) gives a wrong gradient.
-    """
-    net = D.symbolic_network((2, 3, 2))
-    assert D.check_backprop_recurrence(net, h_start=0)  # phantom z_0 = 0: harmless
-    wrong = D.check_backprop_recurrence(
-        net, h_start=0, phantom_z=lambda l, s: D._z(net.sigma[l - 1], s))
-    assert not wrong
-
-
 def test_matrix_form_of_the_slide():
     """Erratum: x^l = sigma(W^l x^{l-1}) needs the transpose for W^l of shape (H_{l-1}+1) x H_l."""
     for H_prev, H in [(2, 3), (2, 2), (4, 2)]:
@@ -113,6 +99,20 @@ def test_cost_counts_symbolic_and_measured():
         assert n_fd == int(D.finite_difference_cost(list(sizes))["total"])
         for a, b in zip(g_bp, g_fd, strict=True):  # both counted computations are right
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_backprop_cost_is_exactly_3_dim_w_minus_h0_h1():
+    for L in range(1, 5):
+        assert D.check_backprop_cost_identity(L)
+    # and for concrete widths, against the scalar algorithm with a counter
+    for sizes in [(2, 3, 2), (3, 1, 4), (2, 4, 3, 2), (1, 1)]:
+        n_bp, _ = D.count_backprop_ops(sizes, seed=0)
+        assert n_bp == 3 * int(D.dim_w(list(sizes))) - sizes[0] * sizes[1]
+    # wrong counts fail: the bound 3 dim w itself, the wrong layer's product, no eps*z products
+    assert not D.check_backprop_cost_identity(2, claimed=lambda H, dw: 3 * dw)
+    assert not D.check_backprop_cost_identity(3, claimed=lambda H, dw: 3 * dw - H[1] * H[2])
+    assert not D.check_backprop_cost_identity(
+        2, claimed=lambda H, dw: 2 * dw + H[0] * H[1] + H[1] * H[2])
 
 
 def test_cost_orders():

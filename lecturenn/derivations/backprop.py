@@ -12,8 +12,9 @@ r"""Derivations of chapter 2 (BackProp), in SymPy; the tests assert them, the no
   loss :math:`\mathcal{L}(a_1, \dots, a_M)` (undefined SymPy functions);
   :func:`check_backprop_recurrence` proves that the recurrence of the slides gives the
   same gradient as differentiating the superposition directly
-  (``simplify(direct - recurrence) == 0`` for every weight). The same function shows
-  which variants of the slide's formula are right (the range of :math:`h`).
+  (``simplify(direct - recurrence) == 0`` for every weight), with the sum over the real
+  neurons :math:`h \ge 1` (the slides' :math:`h = 0` is a misprinted range: see the
+  erratum of chapter 2).
 * :func:`lambdify_gradient` turns the concrete network (sigmoid hidden layer, tanh
   output, squared loss) into numeric functions to compare with :mod:`lecturenn` in
   float64 (:func:`compare_with_lecturenn`).
@@ -22,8 +23,10 @@ r"""Derivations of chapter 2 (BackProp), in SymPy; the tests assert them, the no
 * The cost claim of «Алгоритм BackProp: преимущества и недостатки»:
   :func:`backprop_cost` and :func:`finite_difference_cost` count multiply-adds (symbolic
   in the widths), :func:`count_backprop_ops` and :func:`count_finite_difference_ops` run
-  the slide's scalar algorithm with a counter, :func:`cost_orders` takes the limits that
-  give :math:`O(\dim w)` versus :math:`O(\dim^2 w)`.
+  the slide's scalar algorithm with a counter, :func:`check_backprop_cost_identity` proves
+  that BackProp needs exactly :math:`3\dim w - H_0H_1` multiply-adds, and
+  :func:`cost_orders` takes the limits that give :math:`O(\dim w)` versus
+  :math:`O(\dim^2 w)`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ __all__ = [
     "finite_difference_cost",
     "count_backprop_ops",
     "count_finite_difference_ops",
+    "check_backprop_cost_identity",
     "cost_orders",
 ]
 
@@ -331,25 +335,18 @@ def _z(sigma, s):
     return sp.diff(sigma(t), t).subs(t, s)
 
 
-def recurrence_gradient(net: SymbolicNetwork, h_start: int = 1, phantom_z=None) -> dict:
+def recurrence_gradient(net: SymbolicNetwork) -> dict:
     r"""The gradient by the slides' recurrence.
 
     .. math::
 
         \varepsilon^L_m = \frac{\partial\mathcal{L}}{\partial x^L_m}, \quad
-        \varepsilon^{l-1}_k = \sum_{h} \varepsilon^l_h z^l_h w^l_{kh}, \quad
+        \varepsilon^{l-1}_k = \sum_{h=1}^{H_l} \varepsilon^l_h z^l_h w^l_{kh}, \quad
         \frac{\partial\mathcal{L}}{\partial w^l_{kh}} = \varepsilon^l_h z^l_h x^{l-1}_k.
 
-    Parameters
-    ----------
-    h_start : int, optional
-        1 (right) or 0 (the slide's :math:`\sum_{h=0}^{H_l}`). With 0, the term :math:`h = 0`
-        treats the constant :math:`x^l_0 = -1` as a neuron with a phantom weight column
-        :math:`w^l_{k0}` and derivative ``phantom_z``.
-    phantom_z : callable, optional
-        ``phantom_z(l, S0) -> expr``: :math:`z^l_0` for the phantom neuron with weighted
-        sum ``S0``. Default 0 (the derivative of a constant); ``lambda l, s:
-        sigma'(s)`` treats :math:`x_0` as a real neuron, which is wrong.
+    The sum runs over the neurons :math:`h = 1, \dots, H_l`; the slides' :math:`h = 0`
+    would be the constant :math:`x^l_0 = -1`, which has no weights :math:`w^l_{k0}` and
+    does not depend on :math:`x^{l-1}`.
     """
     L = len(net.sizes) - 1
     outs = net.x[L][1:]
@@ -363,13 +360,6 @@ def recurrence_gradient(net: SymbolicNetwork, h_start: int = 1, phantom_z=None) 
         for k in range(1, H_prev + 1):
             term = sum((eps[l][h] * z[l][h] * net.W[l - 1][k, h] for h in range(net.sizes[l])),
                        sp.Integer(0))
-            if h_start == 0:
-                w_k0 = sp.Symbol(f"w^{l}_{{{k},0}}", real=True)
-                S0 = sum((sp.Symbol(f"w^{l}_{{{j},0}}", real=True) * net.x[l - 1][j]
-                          for j in range(H_prev + 1)), sp.Integer(0))
-                z0 = sp.Integer(0) if phantom_z is None else phantom_z(l, S0)
-                eps0 = sp.Symbol(f"varepsilon^{l}_0")
-                term += eps0 * z0 * w_k0
             new.append(term)
         eps[l - 1] = new
     grads = {}
@@ -381,17 +371,16 @@ def recurrence_gradient(net: SymbolicNetwork, h_start: int = 1, phantom_z=None) 
     return grads
 
 
-def check_backprop_recurrence(net: SymbolicNetwork | None = None, h_start: int = 1,
-                              phantom_z=None) -> bool:
+def check_backprop_recurrence(net: SymbolicNetwork | None = None) -> bool:
     r"""Prove ``simplify(direct - recurrence) == 0`` for every weight of ``net``.
 
     With the default network (2–3–2, arbitrary activations and loss) this is the
-    BackProp theorem of the slides for that architecture. ``h_start`` and ``phantom_z``
-    are passed to :func:`recurrence_gradient`.
+    BackProp theorem of the slides for that architecture; the recurrence is
+    :func:`recurrence_gradient`.
     """
     net = symbolic_network() if net is None else net
     d = direct_gradient(net)
-    r = recurrence_gradient(net, h_start=h_start, phantom_z=phantom_z)
+    r = recurrence_gradient(net)
     for w in net.weights:
         diff = sp.expand(d[w] - r[w])  # enough when both sides use the same z objects
         if diff != 0 and sp.simplify(diff) != 0:
@@ -661,6 +650,29 @@ def count_finite_difference_ops(sizes: Sequence[int], seed: int = 0,
             g[idx] = (fp - fm) / (2 * delta)
         grads.append(g)
     return cnt.n, grads
+
+
+def check_backprop_cost_identity(L: int = 2, claimed: Callable | None = None) -> bool:
+    r"""Prove that BackProp needs exactly :math:`3\dim w - H_0H_1` multiply-adds per object.
+
+    With :math:`\dim w = \sum_{l=1}^L H_{l-1}H_l + \sum_{l=1}^L H_l`, the count of
+    :func:`backprop_cost`, :math:`2\dim w + \sum_{l=2}^{L} H_{l-1}H_l + \sum_{l=1}^L H_l`,
+    is :math:`3\dim w - H_0H_1 < 3\dim w`: fewer multiply-adds than three forward passes.
+    Checked symbolically in the widths :math:`H_0, \dots, H_L` of an :math:`L`-layer
+    network.
+
+    Parameters
+    ----------
+    L : int, optional
+        The number of layers, :math:`L \ge 1`.
+    claimed : callable, optional
+        ``claimed(H, dim_w) -> expr`` replaces the claimed count :math:`3\dim w - H_0H_1`
+        (to see a wrong one, e.g. :math:`3\dim w`, fail).
+    """
+    H = _sizes_symbols(int(L))
+    dw = dim_w(H)
+    cl = (3 * dw - H[0] * H[1]) if claimed is None else claimed(H, dw)
+    return sp.expand(backprop_cost(H)["total"] - cl) == 0
 
 
 def cost_orders(L: int = 2) -> dict:
