@@ -11,11 +11,13 @@ Slides «Обобщение: полносвязная нейронная сет�
   ``train`` switches training-only behaviour (dropout masks, batch statistics); a dense
   layer behaves the same in both modes.
 * ``backward(grad_out, need_input_grad=True)`` receives
-  :math:`\varepsilon^l = \partial Q/\partial x^l` for the batch of the last ``forward``,
-  **overwrites** ``grad`` of each of the layer's parameters with
-  :math:`\partial Q/\partial w`, and returns :math:`\varepsilon^{l-1} =
-  \partial Q/\partial x^{l-1}` (or ``None`` if ``need_input_grad`` is false: the first
-  layer does not need it).
+  :math:`\partial Q/\partial x^l = \varepsilon^l/n` for the batch of the last ``forward``
+  (:math:`Q` is the mean loss over the :math:`n` objects of the batch and
+  :math:`\varepsilon^l_{ih} = \partial\mathcal{L}_i/\partial x^l_h` the per-object error of
+  the slides, so the factor :math:`1/n` is already in ``grad_out``), **overwrites**
+  ``grad`` of each of the layer's parameters with :math:`\partial Q/\partial w`, and
+  returns :math:`\partial Q/\partial x^{l-1} = \varepsilon^{l-1}/n` (or ``None`` if
+  ``need_input_grad`` is false: the first layer does not need it).
 * ``parameters()`` lists the layer's :class:`lecturenn.parameter.Parameter` objects.
 * ``config()`` returns a JSON-serialisable dict from which :func:`layer_from_config`
   rebuilds the layer (without its weights); new layer types register themselves with
@@ -195,16 +197,22 @@ class Dense(Layer):
     computed as ``x @ W[1:] - W[0]`` without concatenating a column of :math:`-1`.
 
     Backward (slides «Рекуррентное вычисление частных производных», «Быстрое вычисление
-    градиента»), with :math:`\varepsilon^l = \partial Q/\partial x^l` and
-    :math:`z^l = \sigma'(S^l)`:
+    градиента»), with the per-object errors
+    :math:`\varepsilon^l_{ih} = \partial\mathcal{L}_i/\partial x^l_h`, the derivatives
+    :math:`z^l = \sigma'(S^l)` and :math:`Q = \frac1n\sum_i \mathcal{L}_i` the mean loss of
+    a batch of :math:`n` objects:
 
     .. math::
 
-        \frac{\partial Q}{\partial w^l_{kh}} = \sum_i x^{l-1}_{ik}\,\varepsilon^l_{ih} z^l_{ih}
+        \frac{\partial Q}{\partial w^l_{kh}}
+        = \frac1n\sum_{i=1}^{n} x^{l-1}_{ik}\,\varepsilon^l_{ih} z^l_{ih}
         \ (x^{l-1}_{i0} = -1), \qquad
         \varepsilon^{l-1}_{ik} = \sum_{h=1}^{H_l} \varepsilon^l_{ih} z^l_{ih} w^l_{kh},
         \ k = 1, \dots, H_{l-1}.
 
+    The argument ``grad_out`` of :meth:`backward` is
+    :math:`\partial Q/\partial x^l = \varepsilon^l/n` (it already carries the factor
+    :math:`1/n`), and the result is :math:`\partial Q/\partial x^{l-1} = \varepsilon^{l-1}/n`.
     The sum runs over the real neurons :math:`h \ge 1` only, and no error is computed
     for the constant :math:`x_0 = -1` (see the erratum of chapter 2).
 

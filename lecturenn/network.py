@@ -5,16 +5,22 @@ Slides «Обобщение: полносвязная нейронная сет�
 градиента», «Алгоритм обратного распространения ошибки BackProp».
 
 The forward pass computes :math:`x^l = \sigma^l(S^l)` layer by layer; the backward pass
-starts from the output error :math:`\varepsilon^L = \partial Q/\partial x^L` given by the loss
-and runs the recurrence
+starts from the output errors :math:`\varepsilon^L_{im} = \partial\mathcal{L}_i/\partial x^L_m`
+of the objects :math:`i = 1, \dots, n` of the batch, given by the loss, and runs the
+recurrence
 
 .. math::
 
     \varepsilon^{l-1}_{ik} = \sum_{h=1}^{H_l} \varepsilon^l_{ih}\, z^l_{ih}\, w^l_{kh}, \qquad
-    \frac{\partial Q}{\partial w^l_{kh}} = \sum_i \varepsilon^l_{ih}\, z^l_{ih}\, x^{l-1}_{ik},
+    \frac{\partial Q}{\partial w^l_{kh}}
+    = \frac1n\sum_{i=1}^{n} \varepsilon^l_{ih}\, z^l_{ih}\, x^{l-1}_{ik},
 
-vectorised over the batch: :math:`\varepsilon^{l-1} = (\varepsilon^l \odot z^l)\,(W^l_{1:})^\top`
-and :math:`\nabla_{W^l} Q = [-1,\ x^{l-1}]^\top (\varepsilon^l \odot z^l)`. Checked against
+for the mean loss :math:`Q = \frac1n\sum_i \mathcal{L}_i`, vectorised over the batch:
+:math:`\varepsilon^{l-1} = (\varepsilon^l \odot z^l)\,(W^l_{1:})^\top` and
+:math:`\nabla_{W^l} Q = \frac1n[-1,\ x^{l-1}]^\top (\varepsilon^l \odot z^l)`. The code
+passes :math:`\partial Q/\partial x^l = \varepsilon^l/n` from layer to layer (the loss's
+gradient already carries the :math:`1/n`); :meth:`Network.backprop_trace` reports the
+per-object :math:`\varepsilon^l` of the slides. Checked against
 Rumelhart, Hinton and Williams (1986), against SymPy (:mod:`lecturenn.derivations.backprop`),
 finite differences (:mod:`lecturenn.gradcheck`) and PyTorch (``tests/test_torch_reference.py``).
 """
@@ -241,10 +247,13 @@ class Network:
 
     # -- backward -------------------------------------------------------------------
     def backward(self, grad_out: np.ndarray, record: list | None = None) -> None:
-        r"""Back-propagate :math:`\varepsilon^L = \partial Q/\partial x^L` from the last forward.
+        r"""Back-propagate :math:`\partial Q/\partial x^L = \varepsilon^L/n` from the last forward.
 
-        Overwrites ``grad`` of every parameter. If ``record`` is a list, the errors
-        :math:`\varepsilon^L, \dots, \varepsilon^0` are appended to it.
+        ``grad_out`` is that array: :math:`Q` is the mean loss over the :math:`n` objects of
+        the batch and :math:`\varepsilon^L` the per-object output errors. Overwrites
+        ``grad`` of every parameter. If ``record`` is a list, the arrays
+        :math:`\partial Q/\partial x^l = \varepsilon^l/n` for :math:`l = L, \dots, 0` are
+        appended to it (:meth:`backprop_trace` multiplies them by :math:`n`).
         """
         g = grad_out
         last = len(self.layers) - 1

@@ -112,6 +112,33 @@ def test_backprop_trace_is_the_slide_algorithm_object_by_object():
     assert tr.loss == pytest.approx(SquaredError().value(tr.x[L], Y))
 
 
+def test_batch_formulas_with_per_object_errors():
+    """delta = eps^l * z^l (per object); grad W_{1:} = x^T delta / n, grad W_0 = -sum_i delta_i / n;
+    eps^{l-1} = delta W_{1:}^T; Dense.backward receives dQ/dx^l = eps^l / n."""
+    rng = np.random.default_rng(3)
+    n = 5
+    net = Network([3, 4, 2], activation="tanh", rng=1)
+    X, Y = rng.normal(size=(n, 3)), rng.normal(size=(n, 2))
+    tr = net.backprop_trace(X, Y, SquaredError())
+    np.testing.assert_allclose(tr.eps[2], tr.x[2] - Y, rtol=1e-13)  # per object: a - y
+    for l in (1, 2):
+        W = net.layers[l - 1].W.data
+        delta = tr.eps[l] * tr.z[l]
+        grad = tr.grads[f"layers.{l - 1}.W"]
+        np.testing.assert_allclose(grad[1:], tr.x[l - 1].T @ delta / n, rtol=1e-12)
+        np.testing.assert_allclose(grad[0], -delta.sum(axis=0) / n, rtol=1e-12)
+        np.testing.assert_allclose(tr.eps[l - 1], delta @ W[1:].T, rtol=1e-12)
+        # the same formulas without the 1/n are wrong
+        assert not np.allclose(grad[1:], tr.x[l - 1].T @ delta, rtol=1e-3)
+    # what the layer itself receives is eps / n
+    layer = net.layers[1]
+    layer.forward(tr.x[1])
+    layer.backward(tr.eps[2] / n)
+    np.testing.assert_allclose(layer.W.grad, tr.grads["layers.1.W"], rtol=1e-12)
+    layer.backward(tr.eps[2])
+    assert not np.allclose(layer.W.grad, tr.grads["layers.1.W"], rtol=1e-3)
+
+
 LOSS_CASES = [(SquaredError(), 2), (AbsoluteError(), 2), (LogisticLoss(), 1), (HingeLoss(), 1),
               (SoftmaxCrossEntropy(), 3)]
 
