@@ -80,7 +80,8 @@ class Activation:
     def backward_params(self, s: np.ndarray, grad_x: np.ndarray) -> None:
         r"""Set the gradients of the activation's own parameters.
 
-        ``grad_x`` is :math:`\partial Q/\partial x^l` (the error :math:`\varepsilon^l`).
+        ``grad_x`` is :math:`\partial Q/\partial x^l = \varepsilon^l / n` (the per-object
+        errors :math:`\varepsilon^l` of the slide divided by the batch size :math:`n`).
         Parameter-free activations do nothing.
         """
 
@@ -220,7 +221,7 @@ class PReLU(Activation):
     .. math::
 
         \frac{\partial x_h}{\partial S_h} = [S_h > 0] + \alpha_h [S_h \le 0], \qquad
-        \frac{\partial Q}{\partial \alpha_h} = \sum_i \varepsilon_{ih}\,\min\{0, S_{ih}\}.
+        \frac{\partial Q}{\partial \alpha_h} = \frac1n \sum_i \varepsilon_{ih}\,\min\{0, S_{ih}\}.
 
     Parameters
     ----------

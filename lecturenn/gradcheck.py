@@ -4,9 +4,9 @@ The BackProp gradient is compared with
 
 .. math::
 
-    \frac{\partial Q}{\partial w_j} \approx \frac{Q(w + \delta e_j) - Q(w - \delta e_j)}{2\delta},
+    \frac{\partial Q}{\partial w_j} \approx \frac{Q(w + \tau e_j) - Q(w - \tau e_j)}{2\tau},
 
-whose error is :math:`O(\delta^2)` (plus rounding :math:`O(\epsilon_{\text{mach}}/\delta)`), by the
+whose error is :math:`O(\tau^2)` (plus rounding :math:`O(\epsilon_{\text{mach}}/\tau)`), by the
 **relative error** of each entry
 
 .. math::
@@ -15,12 +15,12 @@ whose error is :math:`O(\delta^2)` (plus rounding :math:`O(\epsilon_{\text{mach}
 
 where the floor (``1e-4`` by default) makes entries smaller than it compare in
 absolute terms: their finite-difference estimate carries a rounding error of about
-:math:`\epsilon_{\text{mach}}|Q|/\delta \approx 10^{-11}`, which relative to a tiny
+:math:`\epsilon_{\text{mach}}|Q|/\tau \approx 10^{-11}`, which relative to a tiny
 (or zero, for a dead ReLU) entry would exceed any useful tolerance, while a wrong entry
 still gives :math:`r \ge |g_j - \tilde g_j| / 10^{-4}`, far above the tolerance.
 
-The step :math:`\delta = 10^{-5}` of :func:`check_gradients` balances the truncation
-error :math:`O(\delta^2)` against that rounding error in float64: a correct gradient
+The step :math:`\tau = 10^{-5}` of :func:`check_gradients` balances the truncation
+error :math:`O(\tau^2)` against that rounding error in float64: a correct gradient
 gives :math:`r \lesssim 10^{-6}`, a wrong one :math:`r` of order 1.
 
 Finite differences cost :math:`2\dim w` forward passes, that is :math:`O(\dim^2 w)`
@@ -71,7 +71,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     x : numpy.ndarray
         A floating array (modified temporarily, restored exactly).
     eps : float, optional
-        The step :math:`\delta`.
+        The step :math:`\tau`.
     """
     eps = check_positive("eps", eps)
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
@@ -158,7 +158,7 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
         A (small) batch and its targets.
     loss : Loss or str
     eps : float, optional
-        The finite-difference step :math:`\delta`.
+        The finite-difference step :math:`\tau`.
     params : list of str, optional
         Names of the parameters to check (all by default).
     floor : float, optional
