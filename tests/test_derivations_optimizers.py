@@ -21,8 +21,8 @@ def test_ema_weights_sum_and_bias_correction():
     assert D.is_zero(r["sum"] - (1 - D.gamma**D.k))
     # a wrong divisor is not unbiased; a wrong exponent is not the sum
     assert not D.is_zero(r["sum"] - (1 - D.gamma ** (D.k + 1)))
-    mu = sp.Symbol("mu", real=True)
-    assert not D.is_zero(r["sum"] * mu / (1 - D.gamma ** (D.k + 1)) - mu)
+    g_bar = sp.Symbol("gbar", real=True)
+    assert not D.is_zero(r["sum"] * g_bar / (1 - D.gamma ** (D.k + 1)) - g_bar)
 
 
 def test_ema_weights_numeric_against_the_optimizer():
@@ -85,21 +85,67 @@ def test_adadelta_units():
     assert not r["sgd_has_units_of_w"]
     assert r["adam_ratio_dimensionless"]
     assert r["eps_breaks_homogeneity"]
+    assert r["zero_start_never_moves"] and r["first_step_ignores_units"]
     s_w, s_L = sp.symbols("s_w s_L", positive=True)
     assert sp.simplify(r["sgd_scale"] - s_L / s_w) == 0
+    assert r["first_step_scale"] == 1 and not D.is_zero(r["first_step_scale"] - s_w)
+    g = sp.Symbol("g", positive=True)
+    eps = sp.Symbol("varepsilon", positive=True)
+    assert D.is_zero(sp.limit(r["first_step"], g, sp.oo) - sp.sqrt(eps) / sp.sqrt(1 - D.alpha))
+
+
+def _adadelta_rescaled_path(s, make, seed_state=True, n=20):
+    """w -> s w with the loss unchanged (s_L = 1): f(w) = -cos(w/s), so g scales by 1/s.
+
+    The state is seeded as it scales (G by 1/s^2, Delta by s^2); returns the path in the
+    original units, w/s.
+    """
+    p = Parameter(np.array([1.0, -2.0]) * s)
+    opt = make([p])
+    if seed_state:
+        opt.state[0]["G"] = np.array([0.3, 0.5]) / s**2
+        opt.state[0]["Delta"] = np.array([1e-2, 4e-2]) * s**2
+    path = []
+    for _ in range(n):
+        p.grad = np.sin(p.data / s) / s
+        opt.step()
+        path.append(p.data / s)
+    return np.array(path)
 
 
 def test_adadelta_units_numerically():
-    """Rescale w by 10 (f(w) = h(w/10)): AdaDelta (eps -> 0) steps scale by 10."""
-    def run(scale):
-        p = Parameter(np.array([1.0, -2.0]) * scale)
-        opt = O.AdaDelta([p], eps=1e-300)
-        for _ in range(5):
-            p.grad = np.sin(p.data / scale) / scale  # gradient of -cos(w/scale)
-            opt.step()
-        return p.data / scale
+    """With eps -> 0 and a Delta that already has the units of w^2, the AdaDelta step scales
+    like w: the rescaled paths coincide. SGD's step scales by s_L/s_w = 1/s and fails."""
+    def ada(params):
+        return O.AdaDelta(params, eps=1e-300)
 
-    np.testing.assert_allclose(run(10.0), run(1.0), rtol=1e-10)
+    a = _adadelta_rescaled_path(1.0, ada)
+    b = _adadelta_rescaled_path(10.0, ada)
+    assert np.max(np.abs(a[-1] - a[0])) > 0.5  # it moved: the comparison means something
+    np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+    # the check can fail: plain SGD in the same experiment
+    def sgd(params):
+        return O.SGD(params, lr=0.1)
+
+    sa = _adadelta_rescaled_path(1.0, sgd, seed_state=False)
+    sb = _adadelta_rescaled_path(10.0, sgd, seed_state=False)
+    assert np.max(np.abs(sa - sb)) > 0.1
+
+
+def test_adadelta_is_not_unit_free_from_its_real_start():
+    """From Delta = 0 with eps -> 0 AdaDelta never moves; with the paper's eps the first step
+    is about sqrt(eps/(1-alpha)) in any units, so the rescaled paths part."""
+    never = _adadelta_rescaled_path(1.0, lambda q: O.AdaDelta(q, eps=1e-300), seed_state=False)
+    np.testing.assert_array_equal(never, np.tile([1.0, -2.0], (len(never), 1)))
+    p = Parameter(np.array([1.0, -2.0]) * 1e3)
+    p.grad = np.array([1e3, -1e3])
+    O.AdaDelta([p]).step()  # eps = 1e-6, alpha = 0.95
+    np.testing.assert_allclose(np.abs(p.data - np.array([1.0, -2.0]) * 1e3),
+                               np.sqrt(1e-6 / 0.05), rtol=1e-6)
+    a = _adadelta_rescaled_path(1.0, lambda q: O.AdaDelta(q), seed_state=False)
+    b = _adadelta_rescaled_path(10.0, lambda q: O.AdaDelta(q), seed_state=False)
+    assert np.max(np.abs(a - b)) > 1e-2
 
 
 def test_adadelta_first_step():
@@ -150,8 +196,33 @@ def test_nadam_forms():
     r = D.nadam_forms()
     assert r["dozat_is_nesterov"]
     assert not r["slide_is_nesterov"]
+    assert not r["momentum_is_nesterov"]  # plain momentum is not NAG: the check can fail
     assert r["bias_factors_differ"]
     assert r["difference"] != 0
+    # a broken Dozat (the momentum term with the old average v instead of v') fails too
+    w, v = sp.symbols("w v", real=True)
+    h = sp.Symbol("h", positive=True)
+    g = h * w
+    broken = w - D.eta * (D.gamma * v + (1 - D.gamma) * g)
+    assert not D.is_zero(broken - r["nesterov"])
+
+
+def test_nadam_forms_nesterov_is_the_optimizers_nag():
+    """The symbolic NAG of nadam_forms is what Nesterov(form="lookahead") does: start the
+    optimizer at theta = w + eta*gamma*v with velocity v, step once on h/2 w^2, and its
+    next look-ahead point theta' - eta*gamma*v' is r["nesterov"]."""
+    r = D.nadam_forms()
+    w0, v0, h, eta, gam = 0.7, -0.3, 2.0, 0.1, 0.9
+    p = Parameter(np.array([w0 + eta * gam * v0]))
+    opt = O.Nesterov([p], lr=eta, gamma=gam)
+    opt.state[0]["v"] = np.array([v0])
+    opt.step(lambda: setattr(p, "grad", h * p.data) or 0.0)
+    look = p.data[0] - eta * gam * opt.state[0]["v"][0]
+    w, v = sp.symbols("w v", real=True)
+    subs = {w: w0, v: v0, sp.Symbol("h", positive=True): h, D.eta: eta, D.gamma: gam}
+    assert look == pytest.approx(float(r["nesterov"].subs(subs)), rel=1e-14)
+    assert look == pytest.approx(float(r["dozat"].subs(subs)), rel=1e-14)
+    assert abs(look - float(r["slide"].subs(subs))) > 1e-4
 
 
 def test_derivation_checks_are_booleans_not_truthy_objects():
@@ -163,7 +234,17 @@ def test_derivation_checks_are_booleans_not_truthy_objects():
 
 def test_stability_limits_symbolic_and_numeric():
     r = D.stability_limits()
-    assert r["heavy_ball_is_2_1_plus_b"] and r["nesterov_is_smaller"]
+    assert r["heavy_ball_is_2_1_plus_b"] and r["nesterov_is_2_2b_over_1_2b"]
+    assert r["no_root_at_plus_1"] and r["product_not_binding"]
+    assert r["nesterov_is_smaller"] and r["equal_at_gamma_0"]
+    assert D.is_zero(r["limit_gap_ah"] - 4 * D.gamma * (1 + D.gamma) / (1 + 2 * D.gamma))
+    assert D.is_zero(r["product_margin"] - (1 + D.gamma) / (D.gamma * (1 + 2 * D.gamma)))
+    # the Schur-Cohn limit against the roots themselves, for several gamma
+    for gam in (0.3, 0.9, 0.99):
+        for name, poly in (("heavy_ball_ah", lambda x, b=gam: [1, -(1 + b - x), b]),
+                           ("nesterov_ah", lambda x, b=gam: [1, -(1 - x) * (1 + b), (1 - x) * b])):
+            lim = float(r[name].subs(D.gamma, gam))
+            assert max(abs(np.roots(poly(0.999 * lim)))) < 1 < max(abs(np.roots(poly(1.001 * lim))))
     gam = 0.9
     lim = {"Momentum": float(r["heavy_ball_eta_h"].subs(D.gamma, gam)),
            "Nesterov": float(r["nesterov_eta_h"].subs(D.gamma, gam))}

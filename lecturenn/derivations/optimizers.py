@@ -16,8 +16,9 @@ tests assert and the notebook ``book/ch03_optimizers.ipynb`` displays. A check i
   reparametrized form (PyTorch's ``nesterov=True``) are one method under the change of
   variables :math:`u = w - \eta\gamma v`.
 * :func:`adadelta_units`: under a change of the units of :math:`w` and of the loss, the
-  AdaDelta step scales like :math:`w` (so :math:`\eta = 1` works), the SGD step does
-  not; :math:`\varepsilon` breaks the homogeneity.
+  AdaDelta step with :math:`\varepsilon = 0` scales like :math:`w`, the SGD step does
+  not; but from :math:`\Delta = 0` that step is exactly 0, and with :math:`\varepsilon > 0`
+  the first step, :math:`\approx\sqrt{\varepsilon/(1-\alpha)}`, ignores the units.
 * :func:`adadelta_first_step`: the first step of the paper's and of the slide's AdaDelta.
 * :func:`adam_first_step`: Adam's first step is :math:`\eta\, g/(|g|+\varepsilon)`.
 * :func:`clipping_properties`: clipping keeps the direction and bounds the norm by
@@ -25,10 +26,10 @@ tests assert and the notebook ``book/ch03_optimizers.ipynb`` displays. A check i
 * :func:`l2_weight_decay`: the slide's :math:`w(1-\eta\lambda) - \eta\nabla\mathcal{L}`
   is the gradient step on :math:`\mathcal{L} + \frac{\lambda}{2}\|w\|^2`; for Adam the
   coupled and decoupled forms differ.
-* :func:`nadam_forms`: Dozat's Nadam without the adaptive denominator is the
-  reparametrized Nesterov method; the slide's Nadam is not.
+* :func:`nadam_forms`: Dozat's Nadam without the adaptive denominator is Nesterov's
+  method (derived from its look-ahead form); the slide's Nadam is not.
 * :func:`stability_limits`: the largest stable step on a quadratic for SGD, the heavy ball
-  and Nesterov's method.
+  and Nesterov's method, by the Schur-Cohn conditions.
 """
 
 from __future__ import annotations
@@ -68,16 +69,16 @@ def ema_weights(ema_coefficient=gamma) -> dict:
         ``"weight"``: :math:`(1-\gamma)\gamma^{k-i}`; ``"sum"``: the closed form of
         :math:`\sum_{i=1}^k` of it; ``"sum_is_1_minus_gamma_k"``: the check
         ``sum == 1 - gamma**k``; ``"unbiased"``: with a stationary mean
-        :math:`\mathbb{E} g_i = \mu`, :math:`\mathbb{E}\hat v_k = \mathbb{E} v_k/(1-\gamma^k)
-        = \mu`; ``"window"``: the mean age :math:`\sum_j j(1-\gamma)\gamma^j` of the
+        :math:`\mathbb{E} g_i = \bar g`, :math:`\mathbb{E}\hat v_k = \mathbb{E} v_k/(1-\gamma^k)
+        = \bar g`; ``"window"``: the mean age :math:`\sum_j j(1-\gamma)\gamma^j` of the
         weights in the infinite average, equal to :math:`\gamma/(1-\gamma)`, so the
         average reaches back :math:`\approx 1/(1-\gamma)` iterations.
     """
     g = ema_coefficient
     weight = (1 - g) * g ** (k - i)
     total = sp.simplify(sp.summation(weight, (i, 1, k)))
-    mu = sp.Symbol("mu", real=True)
-    expected_vhat = sp.simplify(total * mu / (1 - g**k))
+    g_bar = sp.Symbol("gbar", real=True)  # the common mean E g_i
+    expected_vhat = sp.simplify(total * g_bar / (1 - g**k))
     # mean age of the infinite average: sum_j j (1-g) g^j = (1-g) g d/dg sum_j g^j,
     # with the geometric series sum_j g^j = 1/(1-g) for 0 < g < 1
     geometric = 1 / (1 - g)
@@ -87,7 +88,7 @@ def ema_weights(ema_coefficient=gamma) -> dict:
         "sum": total,
         "sum_is_1_minus_gamma_k": is_zero(total - (1 - g**k)),
         "expected_vhat": expected_vhat,
-        "unbiased": is_zero(expected_vhat - mu),
+        "unbiased": is_zero(expected_vhat - g_bar),
         "mean_age": mean_age,
         "window": is_zero(mean_age - g / (1 - g)),
     }
@@ -202,18 +203,32 @@ def nesterov_reparametrization() -> dict:
 
 
 def adadelta_units() -> dict:
-    r"""Units (scale) analysis of AdaDelta, Zeiler (2012), section 3.2.
+    r"""Units (scale) analysis of AdaDelta, Zeiler (2012), section 3.2, and where it stops.
 
     Change the units: :math:`w \to s_w w`, the loss :math:`\to s_L\,\mathcal{L}`. Then the
-    gradient scales by :math:`s_L/s_w`, :math:`G` by :math:`(s_L/s_w)^2` and
-    :math:`\Delta` (a mean of squared steps) by :math:`s_w^2`. A step that has the units of
-    :math:`w` must scale by :math:`s_w`.
+    gradient scales by :math:`s_L/s_w`, :math:`G` by :math:`(s_L/s_w)^2`, and *if*
+    :math:`\Delta` (a mean of squared steps) already scales by :math:`s_w^2`, the step with
+    :math:`\varepsilon = 0` scales by :math:`s_w`, like :math:`w`. SGD's step scales by
+    :math:`s_L/s_w`, Adam's ratio :math:`\hat v/\sqrt{\hat G}` by 1.
 
-    Returns the factor by which each step scales: AdaDelta with :math:`\varepsilon = 0`
-    gives :math:`s_w` (consistent, :math:`\eta = 1` is dimensionless); SGD gives
-    :math:`s_L/s_w` (:math:`\eta` must carry units :math:`s_w^2/s_L`); Adam's
-    :math:`\hat v/\sqrt{\hat G}` gives 1 (:math:`\eta` carries the units of :math:`w`);
-    with :math:`\varepsilon > 0` AdaDelta is not homogeneous.
+    The premise is the catch. AdaDelta starts from :math:`\Delta = 0`, and with
+    :math:`\varepsilon = 0` its step is then exactly 0 forever (``"zero_start_never_moves"``).
+    With :math:`\varepsilon > 0` the first step (from :math:`G = \Delta = 0`) tends to
+    :math:`\sqrt{\varepsilon/(1-\alpha)}` for a large gradient *whatever the units*: it
+    scales by 1, not by :math:`s_w` (``"first_step_scale"``), so :math:`\varepsilon` sets
+    the scale of the steps and the cancellation of the units is a heuristic.
+
+    Returns
+    -------
+    dict
+        ``"adadelta_scale"``, ``"sgd_scale"``, ``"adam_scale"``: the factors by which the
+        steps scale (AdaDelta with :math:`\varepsilon = 0` and a scaled :math:`\Delta`);
+        ``"adadelta_eps_scale"``: the same with :math:`\varepsilon`; ``"first_step"``,
+        ``"first_step_scale"``: the first step from zero state and its scale factor in the
+        limit of a large gradient; Boolean checks ``"adadelta_has_units_of_w"``,
+        ``"sgd_has_units_of_w"``, ``"adam_ratio_dimensionless"``,
+        ``"eps_breaks_homogeneity"``, ``"zero_start_never_moves"``,
+        ``"first_step_ignores_units"``.
     """
     s_w, s_L = sp.symbols("s_w s_L", positive=True)
     g = sp.Symbol("g", positive=True)
@@ -228,15 +243,26 @@ def adadelta_units() -> dict:
     adam = sp.simplify((scaled["g"] / sp.sqrt(scaled["G"])) / (g / sp.sqrt(G)))
     ada_eps = sp.simplify(
         adadelta(scaled["g"], scaled["G"], scaled["D"], eps) / adadelta(g, G, D, eps))
+
+    # the first step from G = Delta = 0: G_1 = (1 - alpha) g^2, Delta_0 = 0
+    def first(g_, e):
+        return adadelta(g_, (1 - alpha) * g_**2, 0, e)
+
+    first_step = first(g, eps)
+    first_scale = sp.simplify(sp.limit(first(scaled["g"], eps) / first_step, g, sp.oo))
     return {
         "adadelta_scale": ada,
         "sgd_scale": sgd,
         "adam_scale": adam,
         "adadelta_eps_scale": ada_eps,
+        "first_step": first_step,
+        "first_step_scale": first_scale,
         "adadelta_has_units_of_w": is_zero(ada - s_w),
         "sgd_has_units_of_w": is_zero(sgd - s_w),
         "adam_ratio_dimensionless": is_zero(adam - 1),
         "eps_breaks_homogeneity": not is_zero(ada_eps - s_w),
+        "zero_start_never_moves": is_zero(first(g, 0)),
+        "first_step_ignores_units": is_zero(first_scale - 1),
     }
 
 
@@ -357,12 +383,17 @@ def nadam_forms() -> dict:
     corrections removed (:math:`\sqrt{\hat G} + \varepsilon \to 1`, :math:`k \to \infty`).
 
     Dozat (constant :math:`\gamma`): :math:`w' = w - \eta(\gamma v' + (1-\gamma) g(w))`,
-    :math:`v' = \gamma v + (1-\gamma) g(w)`: exactly the reparametrized Nesterov step of
-    :func:`nesterov_reparametrization` (the gradient at the current point, which *is* the
-    look-ahead point). The slide takes the gradient at :math:`w - \eta\gamma v` *and* keeps
-    Dozat's early momentum :math:`\gamma v'`: the look-ahead is applied twice. On a
-    quadratic :math:`\mathcal{L} = \tfrac h2 w^2` the two steps differ by
-    ``"difference"`` (nonzero unless :math:`v = 0`).
+    :math:`v' = \gamma v + (1-\gamma) g(w)`. The slide takes the gradient at
+    :math:`w - \eta\gamma v` *and* keeps Dozat's early momentum :math:`\gamma v'`.
+
+    Both are compared with Nesterov's method in its look-ahead form (the slide's NAG),
+    written independently of them: the NAG iterate whose look-ahead point is :math:`w` is
+    :math:`\theta = w + \eta\gamma v`; NAG takes the gradient at :math:`w`, sets
+    :math:`v' = \gamma v + (1-\gamma) g(w)`, :math:`\theta' = \theta - \eta v'`, and its
+    next look-ahead point is :math:`\theta' - \eta\gamma v'` (``"nesterov"``). On a
+    quadratic :math:`\mathcal{L} = \tfrac h2 w^2`, Dozat's new point is exactly that
+    look-ahead point; the slide's differs by ``"difference"`` (nonzero unless
+    :math:`v = 0`), and so does plain momentum :math:`w - \eta v'` (the check can fail).
 
     Also: Dozat's bias factor of the momentum term is :math:`1/(1-\gamma^{k+1})`
     (the next step's), the slide's is :math:`1/(1-\gamma^k)`.
@@ -380,17 +411,22 @@ def nadam_forms() -> dict:
 
     dozat = step(w)
     slide = step(w - eta * gamma * v)
-    # reparametrized Nesterov with u = w
-    g = grad(w)
+    # Nesterov's method, look-ahead form: the iterate theta whose look-ahead point is w
+    theta = w + eta * gamma * v
+    g = grad(theta - eta * gamma * v)  # the gradient at the look-ahead point (= w)
     v1 = gamma * v + (1 - gamma) * g
-    nesterov = w - eta * (gamma * v1 + (1 - gamma) * g)
+    theta1 = theta - eta * v1
+    nesterov = theta1 - eta * gamma * v1  # the next look-ahead point
+    momentum = w - eta * v1  # heavy ball from w: no look-ahead
     diff = sp.factor(sp.expand(slide - dozat))
     kk = sp.Symbol("k", integer=True, positive=True)
     return {
         "dozat": sp.expand(dozat),
         "slide": sp.expand(slide),
+        "nesterov": sp.expand(nesterov),
         "dozat_is_nesterov": is_zero(dozat - nesterov),
         "slide_is_nesterov": is_zero(slide - nesterov),
+        "momentum_is_nesterov": is_zero(momentum - nesterov),
         "difference": diff,
         "bias_factor_dozat": 1 / (1 - gamma ** (kk + 1)),
         "bias_factor_slide": 1 / (1 - gamma**kk),
@@ -405,31 +441,49 @@ def stability_limits() -> dict:
 
     * SGD :math:`w' = (1 - \eta h) w`: stable iff :math:`\eta h < 2`;
     * heavy ball :math:`w_{k+1} = (1 + b - ah)w_k - b w_{k-1}`, characteristic polynomial
-      :math:`\lambda^2 - (1+b-ah)\lambda + b`: a root crosses :math:`-1` at
-      :math:`ah = 2(1+b)`;
+      :math:`P(\lambda) = \lambda^2 - (1+b-ah)\lambda + b`;
     * Nesterov :math:`w_{k+1} = (1-ah)\bigl((1+b)w_k - b w_{k-1}\bigr)`, polynomial
-      :math:`\lambda^2 - (1-ah)(1+b)\lambda + (1-ah)b`: the root crosses :math:`-1` at
-      :math:`ah = (2+2b)/(1+2b)`, a smaller limit.
+      :math:`P(\lambda) = \lambda^2 - (1-ah)(1+b)\lambda + (1-ah)b`.
+
+    A real monic quadratic :math:`\lambda^2 + c_1\lambda + c_0` has both roots inside the
+    unit circle iff :math:`|c_0| < 1`, :math:`P(1) > 0` and :math:`P(-1) > 0` (Schur-Cohn,
+    or Jury's test). Here :math:`P(1) = ah > 0` for both methods. The product of the
+    roots :math:`c_0` is :math:`b < 1` for the heavy ball; for Nesterov it is
+    :math:`(1-ah)b`, inside :math:`(-1, 1)` iff :math:`ah < 1 + 1/b`. So the limit is
+    :math:`P(-1) = 0`: :math:`ah = 2(1+b)` for the heavy ball and :math:`ah =
+    (2+2b)/(1+2b)` for Nesterov, which is below :math:`1 + 1/b` (the difference is
+    :math:`(1+b)/(b(1+2b)) > 0`) and below the heavy ball's limit for every
+    :math:`b > 0` (the difference is :math:`4b(1+b)/(1+2b)`; equal at :math:`b = 0`).
 
     The values ``"*_eta_h"`` are the limits of :math:`\eta h` in the slide's
     parametrization (:math:`\eta h = ah/(1-\gamma)`).
     """
     lam_, a, h = sp.Symbol("lambda"), sp.Symbol("a", positive=True), sp.Symbol("h", positive=True)
     b = gamma
-    hb = lam_**2 - (1 + b - a * h) * lam_ + b
-    nag = lam_**2 - (1 - a * h) * (1 + b) * lam_ + (1 - a * h) * b
     ah = sp.Symbol("ah", positive=True)
-    hb_lim = sp.solve(hb.subs(lam_, -1).subs(a * h, ah), ah)
-    nag_lim = sp.solve(nag.subs(lam_, -1).subs(a * h, ah), ah)
-    hb_lim = sp.simplify(hb_lim[0])
-    nag_lim = sp.simplify(nag_lim[0])
+    hb = (lam_**2 - (1 + b - a * h) * lam_ + b).subs(a * h, ah)
+    nag = (lam_**2 - (1 - a * h) * (1 + b) * lam_ + (1 - a * h) * b).subs(a * h, ah)
+    hb_lim = sp.simplify(sp.solve(hb.subs(lam_, -1), ah)[0])
+    nag_lim = sp.simplify(sp.solve(nag.subs(lam_, -1), ah)[0])
+    # Nesterov's product of roots (1 - ah) b stays above -1 up to ah = 1 + 1/b
+    nag_product_lim = sp.simplify(sp.solve(nag.subs(lam_, 0) + 1, ah)[0])
+    product_margin = sp.factor(sp.simplify(nag_product_lim - nag_lim))
+    gap = sp.factor(sp.simplify(hb_lim - nag_lim))
     return {
         "sgd_eta_h": sp.Integer(2),
         "heavy_ball_ah": hb_lim,
         "nesterov_ah": nag_lim,
         "heavy_ball_eta_h": sp.simplify(hb_lim / (1 - gamma)),
         "nesterov_eta_h": sp.simplify(nag_lim / (1 - gamma)),
+        "nesterov_product_limit_ah": nag_product_lim,
+        "product_margin": product_margin,
+        "limit_gap_ah": gap,
         "heavy_ball_is_2_1_plus_b": is_zero(hb_lim - 2 * (1 + gamma)),
-        "nesterov_is_smaller": is_zero(nag_lim - (2 + 2 * gamma) / (1 + 2 * gamma))
-        and bool(sp.simplify(hb_lim - nag_lim).subs(gamma, sp.Rational(9, 10)) > 0),
+        "nesterov_is_2_2b_over_1_2b": is_zero(nag_lim - (2 + 2 * gamma) / (1 + 2 * gamma)),
+        "no_root_at_plus_1": is_zero(hb.subs(lam_, 1) - ah) and is_zero(nag.subs(lam_, 1) - ah),
+        # the product of the roots is inside (-1, 1) on the whole stable range: P(-1) binds
+        "product_not_binding": bool(product_margin.is_positive),
+        # for every gamma in (0, 1): Nesterov's limit is the smaller one
+        "nesterov_is_smaller": bool(gap.is_positive),
+        "equal_at_gamma_0": is_zero(gap.subs(gamma, 0)),
     }
