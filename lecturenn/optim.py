@@ -211,7 +211,11 @@ class Optimizer:
         ``False`` (default): add :math:`\lambda w` to the gradient (the gradient of the
         regularized loss, "coupled" L2). ``True``: shrink the weights,
         :math:`w := w(1-\eta\lambda)`, before the optimizer's own update (Loshchilov and
-        Hutter's decoupled weight decay). For plain SGD the two coincide.
+        Hutter's decoupled weight decay in PyTorch's parametrization, that of
+        ``torch.optim.AdamW``: the paper's algorithm 2 decays by
+        :math:`\eta_t\lambda'\,w` with :math:`\eta_t` the schedule multiplier, not the
+        learning rate, so with a constant schedule its :math:`\lambda'` is
+        :math:`\eta\lambda` here). For plain SGD the two coincide.
 
     Attributes
     ----------
@@ -451,13 +455,13 @@ class Momentum(Optimizer):
 
         v := \gamma v + (1-\gamma)\,\nabla\mathcal{L}(w, x_i), \qquad w := w - \eta v.
 
-    Polyak's heavy ball :math:`w_{k+1} = w_k - \alpha\nabla\mathcal{L}(w_k) +
-    \beta(w_k - w_{k-1})` and the form :math:`u := \gamma u + \alpha\nabla\mathcal{L}`,
+    Polyak's heavy ball :math:`w_{k+1} = w_k - a\nabla\mathcal{L}(w_k) +
+    b(w_k - w_{k-1})` and the form :math:`u := \gamma u + a\nabla\mathcal{L}`,
     :math:`w := w - u` of PyTorch's ``SGD(momentum=...)`` produce **the same points** when
 
     .. math::
 
-        \beta = \gamma, \qquad \alpha = \eta(1-\gamma), \qquad u = \eta v
+        b = \gamma, \qquad a = \eta(1-\gamma), \qquad u = \eta v
 
     (:func:`lecturenn.derivations.optimizers.momentum_heavy_ball_equivalence`). So the
     slide's :math:`\eta` is :math:`1/(1-\gamma)` times the learning rate of the
@@ -745,7 +749,8 @@ class Adam(Optimizer):
     eps : float, optional
         :math:`\varepsilon > 0`, default 1e-8 (the paper).
     clip, weight_decay, decoupled
-        See :class:`Optimizer`. ``decoupled=True`` gives AdamW (Loshchilov and Hutter).
+        See :class:`Optimizer`. ``decoupled=True`` gives AdamW (Loshchilov and Hutter) in
+        PyTorch's parametrization, :math:`w := w(1-\eta\lambda)` before Adam's step.
 
     Notes
     -----
@@ -825,7 +830,9 @@ class Nadam(Optimizer):
       correction (:func:`lecturenn.derivations.optimizers.scheduled_ema_weights`).
       Dozat's code has no warming schedule (its :math:`\mu_t` is the schedule that
       removes the bias, which makes it the constant-momentum case, tested to match
-      ``schedule=None``), so it does not settle the question by itself.
+      ``schedule=None`` once his denominator :math:`\sqrt{n_t + \varepsilon}` is replaced
+      by this class's :math:`\sqrt{n_t} + \varepsilon`), so it does not settle the
+      question by itself.
     * ``ema="constant"`` averages with the constant :math:`\gamma` and keeps the
       schedule only in the bracket: Keras' ``Nadam`` (contributed to Keras by a third
       party from the CS229 report, keras-team/keras pull request 2764) and PyTorch's,

@@ -160,21 +160,25 @@ def ref_adadelta_slide(eta, a, eps, n_steps=N_STEPS):
 
 
 def ref_adam(alpha, b1, b2, eps, n_steps=N_STEPS, weight_decay=0.0, decoupled=False):
-    """Kingma & Ba (2015), algorithm 1 (+ L2 in the gradient, or AdamW's decay)."""
+    """Kingma & Ba (2015), algorithm 1, + L2 in the gradient (Loshchilov & Hutter's
+    algorithm 2, line 6) or decoupled decay (their line 12, AdamW):
+    theta_t = theta_{t-1} - eta_t (alpha mhat/(sqrt(vhat) + eps) + lam' theta_{t-1}),
+    with the schedule multiplier eta_t = 1. The paper's lam' multiplies neither alpha nor
+    anything else, so lecturenn's (and torch's) weight_decay=lam is lam' = alpha * lam."""
+    lam_paper = alpha * weight_decay
     th, m, v = list(W0), [0.0] * len(W0), [0.0] * len(W0)
     out = []
     for t in range(1, n_steps + 1):
         g = grad_list(th)
         if weight_decay and not decoupled:
             g = [g[j] + weight_decay * th[j] for j in range(len(th))]
-        if weight_decay and decoupled:
-            th = [th[j] * (1 - alpha * weight_decay) for j in range(len(th))]
         for j in range(len(th)):
             m[j] = b1 * m[j] + (1 - b1) * g[j]
             v[j] = b2 * v[j] + (1 - b2) * g[j] ** 2
             mhat = m[j] / (1 - b1**t)
             vhat = v[j] / (1 - b2**t)
-            th[j] = th[j] - alpha * mhat / (math.sqrt(vhat) + eps)
+            decay = lam_paper * th[j] if decoupled else 0.0
+            th[j] = th[j] - (alpha * mhat / (math.sqrt(vhat) + eps) + decay)
         out.append(list(th))
     return out
 
@@ -249,6 +253,37 @@ def ref_nadam_slide(eta, gam, a, eps, n_steps=N_STEPS):
     return out
 
 
+def ref_nadam_slide_two_gradients(grad, w0, eta, n_steps, gam=0.9, a=0.999, eps=1e-8):
+    """The slide «Комбинированные градиентные методы» read literally: "the same formulas for
+    v, vhat, G, Ghat" as Adam, so v and G are updated with the gradient at w, and the
+    bracket takes a second gradient at w - eta*gamma*vhat (the new vhat). Returns the
+    path, and the step at which a gradient (or the point) stopped being finite, or None."""
+    w, v, G = list(w0), [0.0] * len(w0), [0.0] * len(w0)
+    out = []
+
+    def finite(x):
+        return all(math.isfinite(t) for t in x)
+
+    for k in range(1, n_steps + 1):
+        g = grad(w) if finite(w) else [math.inf] * len(w)
+        if not finite(g):
+            return out, k
+        vhat, Ghat = [0.0] * len(w), [0.0] * len(w)
+        for j in range(len(w)):
+            v[j] = gam * v[j] + (1 - gam) * g[j]
+            G[j] = a * G[j] + (1 - a) * g[j] * g[j]
+            vhat[j] = v[j] / (1 - gam**k)
+            Ghat[j] = G[j] / (1 - a**k)
+        ahead = [w[j] - eta * gam * vhat[j] for j in range(len(w))]
+        g2 = grad(ahead) if finite(ahead) else [math.inf] * len(w)
+        if not finite(g2):
+            return out, k
+        w = [w[j] - eta * (gam * vhat[j] + (1 - gam) / (1 - gam**k) * g2[j])
+             / (math.sqrt(Ghat[j]) + eps) for j in range(len(w))]
+        out.append(w)
+    return out, None
+
+
 # ------------------------------------------------------------------ ours vs the papers
 def test_sgd_reference():
     ours, _ = run_ours(lambda p: O.SGD(p, lr=0.05))
@@ -297,6 +332,10 @@ def test_adam_reference():
 def test_adam_weight_decay_reference(decoupled):
     ours, _ = run_ours(lambda p: O.Adam(p, lr=1e-3, weight_decay=0.1, decoupled=decoupled))
     assert_paths(ours, ref_adam(1e-3, 0.9, 0.999, 1e-8, weight_decay=0.1, decoupled=decoupled))
+    if decoupled:  # reading the paper's lambda' as weight_decay itself is another method
+        other = np.array(ref_adam(1e-3, 0.9, 0.999, 1e-8, weight_decay=0.1 / 1e-3,
+                                  decoupled=True))
+        assert np.max(np.abs(ours - other)) > 1e-2
 
 
 @pytest.mark.parametrize("ema,psi", [("scheduled", 0.004), ("constant", 0.004),
@@ -327,6 +366,29 @@ def test_nadam_scheduled_and_constant_ema_differ():
 def test_nadam_slide_reference():
     ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, variant="slide"))
     assert_paths(ours, ref_nadam_slide(1e-3, 0.9, 0.999, 1e-8))
+
+
+def test_nadam_slide_two_gradient_reading():
+    """The literal reading of the slide (v, G with the gradient at w, a second gradient at
+    the look-ahead point) is a third method: it differs from the one-gradient reading
+    Nadam(variant="slide"); on the ravine of chapter 3 (eta = 0.1, 150 steps) it converges,
+    on Rosenbrock's function (eta = 0.02) its gradient overflows at step 6 (the one-gradient
+    reading's at step 7). These are the numbers the chapter's Nadam experiment states."""
+    from lecturenn.testfunctions import RAVINE, ROSENBROCK
+
+    path, stop = ref_nadam_slide_two_gradients(grad_list, W0, 1e-3, N_STEPS)
+    ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, variant="slide"))
+    assert stop is None and np.max(np.abs(np.array(path) - ours)) > 1e-5  # >> RTOL
+
+    def grad_of(fn):
+        return lambda w: [float(t) for t in fn.gradient(np.array(w))]
+
+    path, stop = ref_nadam_slide_two_gradients(grad_of(RAVINE), RAVINE.start, 0.1, 150)
+    assert stop is None
+    assert RAVINE.value(np.array(path[-1])) == pytest.approx(5.32e-6, rel=1e-2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, stop = ref_nadam_slide_two_gradients(grad_of(ROSENBROCK), (-1.2, 1.0), 0.02, 1500)
+    assert stop == 6
 
 
 # ------------------------------------------------------------------ ours vs torch.optim
@@ -383,6 +445,17 @@ def test_against_torch(name, torch64):
     ours, _ = run_ours(ours_make)
     theirs = run_torch(torch_make)
     assert_paths(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["RMSProp", "Adam", "AdamL2", "AdamW"])
+def test_bit_identical_to_torch(name, torch64):
+    """For these the chapter says "to the last bits": the same float64 operations in the
+    same order, so the 300 points are equal, not just close. (Momentum, Nesterov, AdaDelta
+    and NAdam agree only to the relative 1e-12 of test_against_torch: the same formula
+    evaluated in another order; the chapter says so.)"""
+    ours_make, torch_make = TORCH_CASES[name]
+    ours, _ = run_ours(ours_make)
+    np.testing.assert_array_equal(ours, run_torch(torch_make))
 
 
 def test_torch_nesterov_iterates_are_our_lookahead_points(torch64):
