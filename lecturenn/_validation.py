@@ -13,11 +13,16 @@ import numpy as np
 
 __all__ = [
     "as_float_array",
+    "as_batch",
     "as_binary_array",
     "check_shape",
+    "check_int",
+    "check_real",
+    "check_bool",
     "check_positive",
     "check_in_range",
     "check_rng",
+    "check_float_dtype",
     "describe",
     "lookup",
 ]
@@ -42,6 +47,10 @@ def as_float_array(
 ) -> np.ndarray:
     """Convert ``value`` to a floating array, checking its rank and values.
 
+    ``dtype`` is the dtype of the result. ``None`` keeps the dtype of ``value`` (integers
+    stay integers, Booleans become integers); ``"floating"`` keeps a floating dtype
+    (float32 stays float32) and converts integers and Booleans to float64.
+
     Raises
     ------
     TypeError
@@ -52,14 +61,17 @@ def as_float_array(
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a numeric array, got {describe(value)}") from exc
-    if arr.dtype == bool:
-        arr = arr.astype(dtype)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise TypeError(
-            f"{name} must be a real numeric array, got {describe(value)} "
-            f"(dtype {arr.dtype})"
-        )
+            f"{name} must be a numeric array (rows of equal length), got {describe(value)}"
+        ) from exc
+    if isinstance(dtype, str) and dtype == "floating":
+        dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
+    if arr.dtype == bool:  # with dtype=None, Booleans become the integers 0 and 1
+        arr = arr.astype(np.int64 if dtype is None else dtype)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        shown = describe(value) if isinstance(value, np.ndarray) else (
+            f"{describe(value)} (dtype {arr.dtype})")
+        raise TypeError(f"{name} must be a real numeric array, got {shown}")
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     if ndim is not None:
@@ -76,6 +88,39 @@ def as_float_array(
         raise ValueError(
             f"{name} must be finite, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
         )
+    return arr
+
+
+def as_batch(name: str, X, n_features: int, dtype=None, *, where: str = "",
+             owner: str = "the model", finite: bool = True) -> np.ndarray:
+    """Check a batch ``X`` of shape ``(n, n_features)`` with ``n >= 1`` for a model of ``dtype``.
+
+    Integers and Booleans are converted to ``dtype``; a floating ``X`` of another dtype is a
+    ``TypeError`` (converting float64 data to a float32 model silently would hide a choice
+    of precision). ``dtype=None`` accepts any floating dtype. ``where`` names the place in
+    the shape error (``"layer 0 (Dense(2, 3, ...))"``), ``owner`` the model in the dtype
+    error.
+    """
+    arr = as_float_array(name, X, dtype=None, allow_empty=True, finite=False)
+    if dtype is None:
+        dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.dtype(np.float64)
+    dtype = np.dtype(dtype)
+    if np.issubdtype(arr.dtype, np.floating) and arr.dtype != dtype:
+        raise TypeError(
+            f"{name} has dtype {arr.dtype} but {owner} has dtype {dtype}; "
+            f"convert it explicitly: {name}.astype(np.{dtype})"
+        )
+    arr = arr.astype(dtype, copy=False)
+    if arr.ndim != 2 or arr.shape[1] != n_features:
+        place = f" of {where}" if where else ""
+        raise ValueError(
+            f"{name}{place} must have shape (n, {n_features}), got {arr.shape}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (0 objects)")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{name} must be finite, got {arr[bad]} at index {bad}")
     return arr
 
 
@@ -107,9 +152,53 @@ def check_shape(name: str, arr: np.ndarray, expected: tuple, *, where: str = "")
         raise ValueError(f"{name}{place} must have shape {shown}, got {arr.shape}")
 
 
+def _is_real(value) -> bool:
+    return not isinstance(value, bool) and isinstance(
+        value, (int, float, np.integer, np.floating))
+
+
+def check_int(name: str, value, *, minimum: int | None = None) -> int:
+    """Check that ``value`` is an integer (not a bool, not a float) ``>= minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {describe(value)}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {int(value)}")
+    return int(value)
+
+
+def check_real(name: str, value, *, finite: bool = True) -> float:
+    """Check that a scalar (or a 0-d array) is a real number, finite unless ``finite=False``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    v = float(value)
+    if finite and not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def check_bool(name: str, value) -> bool:
+    """Check that ``value`` is ``True`` or ``False`` (no truthiness of strings or numbers)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
+def check_float_dtype(name: str, dtype) -> np.dtype:
+    """Check that ``dtype`` is float32 or float64 (the dtypes of trainable arrays)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be float32 or float64, got {describe(dtype)}") from exc
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
 def check_positive(name: str, value, *, strict: bool = True) -> float:
     """Check that a scalar hyper-parameter is a finite number > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_real(value):
         raise TypeError(f"{name} must be a real number, got {describe(value)}")
     v = float(value)
     if not np.isfinite(v) or (v <= 0 if strict else v < 0):
@@ -121,7 +210,7 @@ def check_in_range(
     name: str, value, low: float, high: float, *, closed_low=True, closed_high=False
 ) -> float:
     """Check that a scalar lies in an interval, ``[low, high)`` by default."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_real(value):
         raise TypeError(f"{name} must be a real number, got {describe(value)}")
     v = float(value)
     above = v >= low if closed_low else v > low

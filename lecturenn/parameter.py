@@ -14,11 +14,13 @@ current values of ``data``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["Parameter", "as_parameter_list", "zero_grad"]
+from lecturenn._validation import as_float_array, describe
+
+__all__ = ["Parameter", "as_parameter_list", "zero_grad", "first_duplicate", "load_arrays"]
 
 
 class Parameter:
@@ -27,7 +29,8 @@ class Parameter:
     Parameters
     ----------
     data : array_like
-        The value; stored as a floating array and updated in place by optimizers.
+        The value: real and finite. A floating array is stored as it is (no copy, its dtype
+        kept), integers and Booleans are converted to float64. Optimizers update it in place.
     name : str
         A name that says where the parameter lives, e.g. ``"layers.0.W"``.
 
@@ -52,9 +55,10 @@ class Parameter:
     __slots__ = ("data", "grad", "name")
 
     def __init__(self, data, name: str = "param") -> None:
-        arr = np.asarray(data)
-        if not np.issubdtype(arr.dtype, np.floating):
-            arr = arr.astype(np.float64)
+        # a floating array stays as it is (float32 stays float32, no copy); integers and
+        # Booleans become float64; complex numbers, None, strings, NaN and inf are refused
+        arr = as_float_array(f"data of Parameter {str(name)!r}", data, dtype="floating",
+                             allow_empty=True)
         self.data: np.ndarray = arr
         self.grad: np.ndarray | None = None
         self.name = str(name)
@@ -101,7 +105,77 @@ def as_parameter_list(params) -> list[Parameter]:
     for i, p in enumerate(out):
         if not isinstance(p, Parameter):
             raise TypeError(f"params[{i}] must be a Parameter, got {type(p).__name__}")
+    dup = first_duplicate(out)
+    if dup is not None:
+        i, j = dup
+        raise ValueError(
+            f"params[{i}] and params[{j}] are the same Parameter ({out[i].name!r}): an "
+            "optimizer would update it twice per step; list every parameter once"
+        )
     return out
+
+
+def first_duplicate(params) -> tuple[int, int] | None:
+    """The positions ``(i, j)``, ``i < j``, of the first object listed twice, or ``None``.
+
+    Parameters are compared by identity (``is``), as ``torch.optim`` does.
+    """
+    seen: dict[int, int] = {}
+    for j, p in enumerate(params):
+        i = seen.setdefault(id(p), j)
+        if i != j:
+            return i, j
+    return None
+
+
+def load_arrays(named, state, source: str = "state_dict", what: str | None = None) -> None:
+    """Copy ``state[name]`` into ``p.data`` for every ``(name, p)`` of ``named``, in place.
+
+    Everything is checked first: the same names (none missing, none extra), numpy arrays
+    of the same shapes and dtypes, finite values. If anything differs, a ``ValueError``
+    lists every difference and no parameter is changed.
+
+    Parameters
+    ----------
+    named : list of (str, Parameter)
+        The model's parameters by name, e.g. ``net.named_parameters()``.
+    state : mapping
+        Arrays by parameter name, e.g. from ``net.state_dict()``.
+    source : str, optional
+        What ``state`` is, for the error message ("missing in the <source>").
+    what : str, optional
+        The headline of the error message, ``"the <source>"`` by default.
+    """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{source} must be a mapping name -> numpy array, got {describe(state)}")
+    names = [name for name, _ in named]
+    missing = sorted(set(names) - set(state), key=str)
+    extra = sorted(set(state) - set(names), key=str)
+    problems = []
+    if missing:
+        problems.append(f"missing in the {source}: {missing}")
+    if extra:
+        problems.append(f"not in the model: {extra}")
+    for name, p in named:
+        if name not in state:
+            continue
+        want, got = p.data, state[name]
+        if not isinstance(got, np.ndarray):
+            problems.append(f"{name}: {describe(got)} in the {source}, not a numpy array")
+        elif got.shape != want.shape:
+            problems.append(f"{name}: shape {got.shape} in the {source}, {want.shape} "
+                            "in the model")
+        elif got.dtype != want.dtype:
+            problems.append(f"{name}: dtype {got.dtype} in the {source}, {want.dtype} "
+                            "in the model")
+        elif not np.all(np.isfinite(got)):
+            problems.append(f"{name}: holds NaN or infinity in the {source}")
+    if problems:
+        what = f"the {source}" if what is None else what
+        raise ValueError(f"{what} does not match the model (nothing was loaded): "
+                         + "; ".join(problems))
+    for name, p in named:
+        p.data[...] = state[name]
 
 
 def zero_grad(params: Iterable[Parameter]) -> None:

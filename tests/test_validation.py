@@ -4,10 +4,15 @@ import numpy as np
 import pytest
 
 from lecturenn._validation import (
+    as_batch,
     as_binary_array,
     as_float_array,
+    check_bool,
+    check_float_dtype,
     check_in_range,
+    check_int,
     check_positive,
+    check_real,
     check_rng,
     check_shape,
 )
@@ -101,3 +106,65 @@ def test_parameter_zero_grad_and_list_checks():
 def test_parameter_keeps_float32():
     p = Parameter(np.zeros(2, dtype=np.float32))
     assert p.dtype == np.float32
+
+
+def test_parameter_refuses_none_complex_and_nan():
+    """Parameter(None) was a float64 NaN; complex values lost their imaginary part."""
+    with pytest.raises(TypeError, match=r"data of Parameter 'w' must be a real numeric array, "
+                                        r"got None"):
+        Parameter(None, name="w")
+    with pytest.raises(TypeError, match=r"data of Parameter 'w' must be a real numeric array, "
+                                        r"got array of shape \(2,\) and dtype complex128$"):
+        Parameter(1j * np.ones(2), name="w")
+    with pytest.raises(ValueError, match=r"data of Parameter 'param' must be finite, got inf"):
+        Parameter([1.0, np.inf])
+    a = np.zeros(3)
+    assert Parameter(a).data is a  # a float array is stored as it is (optimizers update it)
+    assert Parameter(True).dtype == np.float64
+
+
+def test_duplicate_parameters_are_refused():
+    p, q = Parameter(np.zeros(2), name="w"), Parameter(np.zeros(2), name="w")
+    assert as_parameter_list([p, q]) == [p, q]  # equal names, different objects: fine
+    with pytest.raises(ValueError, match=r"params\[0\] and params\[2\] are the same Parameter "
+                                         r"\('w'\): an optimizer would update it twice"):
+        as_parameter_list([p, q, p])
+
+
+def test_scalar_checks():
+    assert check_int("n", np.int64(3), minimum=1) == 3
+    for bad in (2.0, True, "3", None):
+        with pytest.raises(TypeError, match="n must be an int"):
+            check_int("n", bad)
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        check_int("n", 0, minimum=1)
+    assert check_real("a", np.array(2.5)) == 2.5 and check_real("a", -3) == -3.0
+    with pytest.raises(TypeError, match="a must be a real number, got 'x'"):
+        check_real("a", "x")
+    with pytest.raises(ValueError, match="a must be finite, got nan"):
+        check_real("a", float("nan"))
+    assert np.isinf(check_real("a", np.inf, finite=False))
+    assert check_bool("flag", np.True_) is True
+    with pytest.raises(TypeError, match="flag must be True or False, got 'no'"):
+        check_bool("flag", "no")
+    assert check_float_dtype("dtype", "float32") == np.float32
+    for bad in (int, np.float16, "bogus"):
+        with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+            check_float_dtype("dtype", bad)
+
+
+def test_as_batch():
+    np.testing.assert_array_equal(as_batch("X", [[1, 2]], 2, np.float32), [[1.0, 2.0]])
+    assert as_batch("X", [[True, False]], 2, np.float32).dtype == np.float32
+    assert as_batch("X", np.zeros((1, 2), np.float32), 2).dtype == np.float32
+    with pytest.raises(TypeError, match="X has dtype float64 but the model has dtype float32"):
+        as_batch("X", np.zeros((1, 2)), 2, np.float32)
+    with pytest.raises(ValueError, match=r"X of layer 0 must have shape \(n, 3\), got \(1, 2\)"):
+        as_batch("X", np.zeros((1, 2)), 3, where="layer 0")
+    with pytest.raises(ValueError, match="X is an empty batch"):
+        as_batch("X", np.zeros((0, 2)), 2)
+    with pytest.raises(ValueError, match=r"X must be finite, got nan at index \(0, 1\)"):
+        as_batch("X", [[0.0, np.nan]], 2)
+    assert np.isnan(as_batch("X", [[0.0, np.nan]], 2, finite=False)[0, 1])
+    with pytest.raises(TypeError, match=r"X must be a numeric array \(rows of equal length\)"):
+        as_batch("X", [[1, 2], [3]], 2)
