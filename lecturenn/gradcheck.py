@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lecturenn._validation import check_positive, describe
+from lecturenn._validation import as_float_array, check_positive, check_real, describe
 from lecturenn.losses import get_loss
 
 __all__ = [
@@ -49,9 +49,24 @@ __all__ = [
 
 
 def relative_error(a, b, floor: float = 1e-4) -> np.ndarray:
-    r"""Entrywise :math:`|a - b| / \max(|a| + |b|, \text{floor})`."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    r"""Entrywise :math:`|a - b| / \max(|a| + |b|, \text{floor})`.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Two arrays of the same shape (e.g. a BackProp and a finite-difference gradient).
+    floor : float, optional
+        :math:`\text{floor} > 0`: entries with :math:`|a| + |b|` below it are compared in
+        absolute terms (see the module docstring).
+
+    Returns
+    -------
+    numpy.ndarray
+        The relative errors, shape of ``a``.
+    """
+    floor = check_positive("floor", floor)
+    a = as_float_array("a", a, allow_empty=True, finite=False)
+    b = as_float_array("b", b, allow_empty=True, finite=False)
     if a.shape != b.shape:
         raise ValueError(f"relative_error needs equal shapes, got {a.shape} and {b.shape}")
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)
@@ -74,6 +89,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
         The step :math:`\tau`.
     """
     eps = check_positive("eps", eps)
+    if not callable(f):
+        raise TypeError(f"f must be a callable returning a real number, got {describe(f)}")
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"x must be a floating numpy array, got {describe(x)}")
     g = np.zeros(x.shape, dtype=np.float64)
@@ -83,9 +100,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     for j in range(flat.size):
         old = flat[j]
         flat[j] = old + eps
-        fp = float(f(x))
+        fp = check_real("f(x)", f(x), finite=False)
         flat[j] = old - eps
-        fm = float(f(x))
+        fm = check_real("f(x)", f(x), finite=False)
         flat[j] = old
         g.reshape(-1)[j] = (fp - fm) / (2 * eps)
     return g
@@ -105,8 +122,8 @@ def check_grad(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np
     >>> err < 1e-8
     True
     """
-    x = np.array(x, dtype=np.float64)
-    analytic = np.asarray(grad(x.copy()), dtype=np.float64)
+    x = as_float_array("x", x).copy()
+    analytic = as_float_array("grad(x)", grad(x.copy()), allow_empty=True, finite=False)
     if analytic.shape != x.shape:
         raise ValueError(f"grad(x) must have the shape of x {x.shape}, got {analytic.shape}")
     numeric = numerical_gradient(f, x, eps)
@@ -135,8 +152,8 @@ class GradCheckReport:
         return max(self.errors.values()) if self.errors else 0.0
 
     def ok(self, tol: float = 1e-6) -> bool:
-        """True if every relative error is below ``tol``."""
-        return self.max_error < tol
+        """True if every relative error is below ``tol`` (a number > 0)."""
+        return self.max_error < check_positive("tol", tol)
 
     def __str__(self) -> str:
         lines = [f"{name:<20} max relative error {err:.2e}" for name, err in self.errors.items()]
@@ -159,8 +176,8 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     loss : Loss or str
     eps : float, optional
         The finite-difference step :math:`\tau`.
-    params : list of str, optional
-        Names of the parameters to check (all by default).
+    params : str or list of str, optional
+        Name(s) of the parameters to check (all by default).
     floor : float, optional
         See :func:`relative_error`.
 
@@ -174,7 +191,19 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     RuntimeWarning
         If a checked parameter is not float64 (float32 rounding swamps the difference
         quotient).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lecturenn.network import Network
+    >>> net = Network([2, 3, 2], activation="tanh", rng=0)
+    >>> X = np.array([[0.5, -1.0], [2.0, 0.3], [-0.7, 0.1]])
+    >>> report = check_gradients(net, X, [0, 1, 1], "cross_entropy")
+    >>> sorted(report.errors), report.ok(1e-6)
+    (['layers.0.W', 'layers.1.W'], True)
     """
+    eps = check_positive("eps", eps)
+    floor = check_positive("floor", floor)
     loss = get_loss(loss)
     X = net._check_input(X) if hasattr(net, "_check_input") else np.asarray(X)
     out = net.forward(X)
@@ -182,6 +211,8 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     net.loss_and_grad(X, y, loss, check=False)
     all_params = net.parameters()
     if params is not None:
+        if isinstance(params, str):
+            params = [params]
         known = {p.name for p in all_params}
         unknown = [name for name in params if name not in known]
         if unknown:
@@ -199,8 +230,8 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     report = GradCheckReport()
     analytic = {p.name: np.array(p.grad, dtype=np.float64) for p in all_params}
 
-    def q(_):
-        return loss.value(net.forward(X), y)
+    def q(_):  # y is already prepared: the unchecked per_object
+        return float(np.mean(loss.per_object(net.forward(X), y)))
 
     for p in all_params:
         num = numerical_gradient(q, p.data, eps)

@@ -17,9 +17,13 @@ the error :math:`\varepsilon_i = a(x_i, w) - y_i` (:math:`\varepsilon^2`, :math:
 * :class:`SquaredError` carries the factor :math:`\tfrac12` of the slide. PyTorch's
   ``MSELoss()`` is the mean of :math:`\varepsilon^2` over **all elements** (objects and
   outputs), so ``torch_mse == 2 * SquaredError() / M`` for :math:`M` outputs.
-* Inputs are trusted by :meth:`Loss.value_and_grad` (the hot path); the targets are
-  validated once by :meth:`Loss.prepare_target`, which
-  :meth:`lecturenn.network.Network.loss_and_grad` calls unless told not to.
+* Calling a loss, ``loss(a, y)``, and :meth:`Loss.value` and :meth:`Loss.grad` check
+  their inputs as :meth:`lecturenn.network.Network.loss_and_grad` does: the output ``a``
+  must have shape ``(n, M)`` and the targets ``y`` are validated and put in canonical form
+  by :meth:`Loss.prepare_target` (so ``y`` of shape ``(n,)`` is a column for one output,
+  not broadcast to ``(n, n)``, and a label out of range is an error).
+  :meth:`Loss.value_and_grad` and :meth:`Loss.per_object` trust their inputs (they are
+  the training hot path): give them targets that ``prepare_target`` returned.
 
 The derivative of every loss is derived with SymPy in :mod:`lecturenn.derivations.backprop`.
 """
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecturenn._validation import check_positive, describe, lookup
+from lecturenn._validation import as_float_array, check_positive, describe, lookup
 from lecturenn.activations import Sigmoid
 
 __all__ = [
@@ -70,24 +74,40 @@ class Loss:
         """
         raise NotImplementedError
 
+    def _checked(self, a, y) -> tuple[np.ndarray, np.ndarray]:
+        """``a`` as an ``(n, M)`` floating array and ``y`` prepared for it."""
+        a = as_float_array("a (the network output)", a, ndim=2, dtype="floating",
+                           finite=False)
+        return a, self.prepare_target(y, a.shape, a.dtype)
+
     # -- the math ------------------------------------------------------------------------
     def per_object(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        r"""The per-object losses :math:`\mathcal{L}_i`, shape ``(n,)``."""
+        r"""The per-object losses :math:`\mathcal{L}_i`, shape ``(n,)``.
+
+        Unchecked: ``y`` must come from :meth:`prepare_target` (use :meth:`value` otherwise).
+        """
         raise NotImplementedError
 
     def value_and_grad(self, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        r"""The mean loss and its gradient :math:`\partial Q/\partial a` (shaped like ``a``)."""
+        r"""The mean loss and its gradient :math:`\partial Q/\partial a` (shaped like ``a``).
+
+        The hot path of training, unchecked: ``a`` must be an ``(n, M)`` float array and
+        ``y`` come from :meth:`prepare_target` (use :meth:`value` and :meth:`grad`
+        otherwise).
+        """
         raise NotImplementedError
 
     def value(self, a, y) -> float:
-        """The mean loss over the batch."""
+        """The mean loss over the batch, with ``a`` and ``y`` checked (:meth:`prepare_target`)."""
+        a, y = self._checked(a, y)
         return float(np.mean(self.per_object(a, y)))
 
     def grad(self, a, y) -> np.ndarray:
-        r"""The gradient of the mean loss with respect to the output ``a``."""
-        return self.value_and_grad(a, y)[1]
+        r"""The gradient of the mean loss with respect to the output ``a`` (checked inputs)."""
+        return self.value_and_grad(*self._checked(a, y))[1]
 
     def __call__(self, a, y) -> float:
+        """``loss(a, y)`` is :meth:`value`: the mean loss, with ``a`` and ``y`` checked."""
         return self.value(a, y)
 
     def config(self) -> dict:
@@ -151,6 +171,16 @@ class SquaredError(_Regression):
     Slides «Задача дифференцирования суперпозиции функций» and «Рекуррентное вычисление
     частных производных» (where :math:`\partial\mathcal{L}_i/\partial x^L_m = \varepsilon^L_{im}`).
     Relation to PyTorch: ``torch.nn.MSELoss()(a, y) == 2 * SquaredError()(a, y) / M``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1.0], [3.0]])              # outputs of a network with M = 1
+    >>> SquaredError()(a, np.array([0.0, 1.0]))   # (1/2)(1^2 + 2^2) / 2; y may be (n,)
+    1.25
+    >>> SquaredError().grad(a, [0.0, 1.0])        # epsilon / n
+    array([[0.5],
+           [1. ]])
     """
 
     name = "squared"
@@ -267,6 +297,17 @@ class LogisticLoss(_Margin):
     both tails (at :math:`M = 40` the derivative is :math:`-4.2\cdot10^{-18}`, where the
     form :math:`\tfrac12(1 - \tanh\tfrac M2)` gives 0).
     Slide «Напоминание: модели классификации и регрессии».
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[0.0], [2.0]])              # scores g(x) of a network with one output
+    >>> round(LogisticLoss()(g, [1, -1]), 4)      # (ln 2 + ln(1 + e^2)) / 2
+    1.41
+    >>> LogisticLoss()(g, [1, 0])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: y for LogisticLoss must be -1 or +1 (margin M = g(x) y), got 0 at index 1 ...
     """
 
     name = "logistic"
@@ -316,6 +357,16 @@ class SoftmaxCrossEntropy(Loss):
 
     Log-sum-exp with the maximum subtracted: finite for any finite scores. Matches
     ``torch.nn.CrossEntropyLoss()`` (mean over the batch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> round(SoftmaxCrossEntropy()(logits, [0, 2]), 4)   # (ln(1 + 2/e^2) + ln 3) / 2
+    0.6691
+    >>> SoftmaxCrossEntropy().probabilities(logits).round(3)
+    array([[0.787, 0.107, 0.107],
+           [0.333, 0.333, 0.333]])
     """
 
     name = "cross_entropy"
@@ -378,8 +429,8 @@ class SoftmaxCrossEntropy(Loss):
         return val, p
 
     def probabilities(self, a) -> np.ndarray:
-        """The softmax :math:`p_{im}` of the scores ``a``."""
-        s = self._shifted(np.asarray(a))
+        """The softmax :math:`p_{im}` of the scores ``a``, shape ``(n, M)``."""
+        s = self._shifted(as_float_array("a (the scores)", a, ndim=2, dtype="floating"))
         p = np.exp(s)
         p /= p.sum(axis=1, keepdims=True)
         return p
@@ -406,8 +457,17 @@ LOSSES = {
 def get_loss(spec) -> Loss:
     """Turn a name, a config dict or a :class:`Loss` into a :class:`Loss`.
 
-    Names: ``"squared"``, ``"absolute"``, ``"epsilon_insensitive"``,
-    ``"logistic"``, ``"hinge"``, ``"cross_entropy"`` (``"ce"``).
+    Parameters
+    ----------
+    spec : str, dict or Loss
+        A name: ``"squared"``, ``"absolute"``, ``"epsilon_insensitive"``,
+        ``"logistic"``, ``"hinge"``, ``"cross_entropy"`` (``"ce"``), see :data:`LOSSES`;
+        a dict ``{"name": ..., **kwargs}`` as :meth:`Loss.config` returns; or a loss,
+        returned as it is.
+
+    Returns
+    -------
+    Loss
     """
     if isinstance(spec, Loss):
         return spec

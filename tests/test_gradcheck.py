@@ -103,3 +103,34 @@ def test_numerical_gradient_errors():
         numerical_gradient(lambda v: 0.0, np.zeros(2), eps=0)
     with pytest.raises(ValueError, match="contiguous"):
         numerical_gradient(lambda v: 0.0, np.zeros((4, 4))[::2, ::3])
+
+
+def test_check_gradients_accepts_one_name_and_checks_its_numbers():
+    rng = np.random.default_rng(0)
+    net = Network([3, 4, 2], activation="tanh", rng=0)
+    X, y = rng.normal(size=(5, 3)), rng.integers(0, 2, size=5)
+    # a single name is one parameter, not its characters
+    rep = check_gradients(net, X, y, "cross_entropy", params="layers.0.W")
+    assert set(rep.errors) == {"layers.0.W"} and rep.ok()
+    with pytest.raises(ValueError, match="floor must be > 0, got -1"):
+        check_gradients(net, X, y, "cross_entropy", floor=-1)
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        check_gradients(net, X, y, "cross_entropy", eps=0.0)
+    with pytest.raises(TypeError, match="tol must be a real number, got 'a'"):
+        rep.ok(tol="a")
+    with pytest.raises(ValueError, match="floor must be > 0"):
+        relative_error([1.0], [1.0], floor=0)
+
+
+def test_numerical_gradient_and_check_grad_name_bad_input():
+    with pytest.raises(TypeError, match=r"f\(x\) must be a real number, got array of shape \(2,\)"):
+        numerical_gradient(lambda v: v * 2, np.zeros(2))
+    with pytest.raises(TypeError, match="f must be a callable"):
+        numerical_gradient(3, np.zeros(2))
+    with pytest.raises(ValueError, match=r"x must not be empty, got shape \(0,\)"):
+        check_grad(lambda v: 0.0, lambda v: v, [])  # was "must be a contiguous array"
+    with pytest.raises(TypeError, match="x must be a real numeric array"):
+        check_grad(lambda v: 0.0, lambda v: v, ["a"])
+    # a 0-d array is a number
+    g = numerical_gradient(lambda v: np.sum(v**2), np.array([1.0, 2.0]))
+    np.testing.assert_allclose(g, [2.0, 4.0], rtol=1e-9)

@@ -187,3 +187,52 @@ def test_get_loss():
         get_loss("mse")
     with pytest.raises(TypeError, match="loss must be a name"):
         get_loss(1.0)
+
+
+# -- calling a loss directly checks its inputs (as Network.loss_and_grad does) -----------
+def test_calling_a_loss_validates_targets_as_loss_and_grad_does():
+    """loss(out, y) with y of shape (n,) used to broadcast (n, 1) against (n,) to (n, n)."""
+    from lecturenn.network import Network
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    net = Network([2, 3, 1], rng=0)
+    out = net(X)
+    for loss in (SquaredError(), AbsoluteError(), LogisticLoss(), HingeLoss()):
+        expected = net.loss_and_grad(X, y, loss)
+        assert loss(out, y) == pytest.approx(expected, rel=1e-15)
+        assert loss.value(out, list(y)) == pytest.approx(expected, rel=1e-15)
+        g = loss.grad(out, y)
+        assert g.shape == (4, 1)
+        np.testing.assert_allclose(g, loss.value_and_grad(out, loss.prepare_target(y, (4, 1)))[1])
+    # the reference by hand: (1/n) sum_i (1/2)(a_i - y_i)^2
+    assert SquaredError()(out, y) == pytest.approx(0.5 * np.mean((out[:, 0] - y) ** 2))
+
+
+def test_calling_a_loss_rejects_what_loss_and_grad_rejects():
+    logits = np.array([[0.0, 5.0]])
+    with pytest.raises(ValueError, match=r"class label y\[0\] = -1 is out of range"):
+        SoftmaxCrossEntropy()(logits, np.array([-1]))  # was read as class 1 (0.0067)
+    with pytest.raises(ValueError, match=r"class label y\[0\] = 5 is out of range"):
+        SoftmaxCrossEntropy().value(logits, [5])
+    with pytest.raises(TypeError, match="must be integer class labels"):
+        SoftmaxCrossEntropy().grad(logits, [0.5])
+    assert SoftmaxCrossEntropy()([[0.0, 5.0]], [1]) == pytest.approx(np.log1p(np.exp(-5.0)))
+    g = np.array([[0.3], [-0.2]])
+    with pytest.raises(ValueError, match=r"must be -1 or \+1 .* \(for 0/1 labels pass 2 \* y - 1"):
+        LogisticLoss()(g, [1, 0])
+    with pytest.raises(ValueError, match=r"a \(the network output\) must be a 2-dimensional "
+                                         r"array, got shape \(2,\)"):
+        SquaredError()(np.array([0.3, -0.2]), [1.0, 2.0])
+    with pytest.raises(TypeError, match=r"a \(the network output\) must be a real numeric"):
+        SquaredError()([["a"], ["b"]], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"y has 3 objects but the network output has 2"):
+        HingeLoss()(g, [1, -1, 1])
+    with pytest.raises(ValueError, match=r"a \(the scores\) must be a 2-dimensional"):
+        SoftmaxCrossEntropy().probabilities([1.0, 2.0])
+
+
+def test_calling_a_loss_keeps_float32():
+    a = np.array([[0.5, -1.0]], dtype=np.float32)
+    assert SquaredError().grad(a, [[0.0, 0.0]]).dtype == np.float32
+    assert SoftmaxCrossEntropy().grad(a, [1]).dtype == np.float32
