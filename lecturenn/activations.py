@@ -26,7 +26,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecturenn._validation import check_positive, describe, lookup
+from lecturenn._validation import (
+    check_bool,
+    check_float_dtype,
+    check_int,
+    check_positive,
+    check_real,
+    lookup,
+)
 from lecturenn.parameter import Parameter
 
 __all__ = [
@@ -232,19 +239,29 @@ class PReLU(Activation):
     shared : bool, optional
         One slope for all neurons instead of one per neuron.
     dtype : numpy dtype, optional
-        The dtype of the slope parameter.
+        The dtype of the slope parameter, ``float64`` (default) or ``float32``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> act = PReLU(2, alpha=0.25)
+    >>> act(np.array([[-4.0, 3.0]]))
+    array([[-1.,  3.]])
+    >>> [p.name for p in act.parameters()], act.alpha.data
+    (['alpha'], array([0.25, 0.25]))
+
+    In a network built from widths, ``activation="prelu"`` gives every hidden layer its
+    own slopes (an instance such as ``PReLU(3)`` holds one set of slopes, for one layer).
     """
 
     name = "prelu"
 
     def __init__(self, n_units: int, alpha: float = 0.25, shared: bool = False,
                  dtype=np.float64) -> None:
-        if isinstance(n_units, bool) or not isinstance(n_units, (int, np.integer)) or n_units < 1:
-            raise ValueError(f"n_units of PReLU must be a positive int, got {describe(n_units)}")
-        if not np.isfinite(alpha):
-            raise ValueError(f"alpha of PReLU must be finite, got {alpha!r}")
-        self.n_units = int(n_units)
-        self.shared = bool(shared)
+        self.n_units = check_int("n_units of PReLU", n_units, minimum=1)
+        alpha = check_real("alpha of PReLU", alpha)
+        self.shared = check_bool("shared", shared)
+        dtype = check_float_dtype("dtype of PReLU", dtype)
         size = 1 if self.shared else self.n_units
         self.alpha = Parameter(np.full(size, alpha, dtype=dtype), name="alpha")
 
@@ -294,11 +311,25 @@ def get_activation(spec, n_units: int | None = None, dtype=np.float64) -> Activa
         (aliases ``"logistic"``, ``"th"``, ``"linear"``); a dict ``{"name": ..., **kwargs}``
         as produced by :meth:`Activation.config`; or an instance, returned as is.
     n_units : int, optional
-        The layer width, needed by ``"prelu"`` (one slope per neuron).
+        The layer width, needed by ``"prelu"`` (one slope per neuron); an instance with an
+        ``n_units`` attribute (and one slope per neuron) must agree with it.
     dtype : numpy dtype, optional
-        The dtype of trainable activation parameters.
+        The dtype of trainable activation parameters; an instance's parameters must have it.
+
+    Returns
+    -------
+    Activation
+        A new activation (or ``spec`` itself if it is one).
     """
     if isinstance(spec, Activation):
+        units = None if getattr(spec, "shared", False) else getattr(spec, "n_units", None)
+        if n_units is not None and units is not None and units != n_units:
+            raise ValueError(f"{spec!r} has n_units={units}, but its layer has {n_units} "
+                             "neurons")
+        for p in spec.parameters():
+            if p.data.dtype != np.dtype(dtype):
+                raise TypeError(f"{spec!r} has a parameter of dtype {p.data.dtype}, but its "
+                                f"layer has dtype {np.dtype(dtype)}")
         return spec
     cls, kwargs = lookup("activation", spec, ACTIVATIONS, "an Activation")
     if cls is PReLU:

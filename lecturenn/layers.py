@@ -31,7 +31,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecturenn._validation import check_rng, describe
+from lecturenn._validation import (
+    as_batch,
+    as_float_array,
+    check_float_dtype,
+    check_int,
+    check_rng,
+    describe,
+)
 from lecturenn.activations import Activation, get_activation
 from lecturenn.parameter import Parameter
 
@@ -56,14 +63,37 @@ def register_layer(cls):
 
 
 def layer_from_config(cfg: dict, rng=0, dtype=np.float64):
-    """Rebuild a layer from :meth:`Layer.config` (weights freshly initialised)."""
+    """Rebuild a layer from :meth:`Layer.config` (weights freshly initialised).
+
+    Parameters
+    ----------
+    cfg : dict
+        ``{"type": <a name registered by register_layer>, **arguments}``, as
+        :meth:`Layer.config` returns.
+    rng : numpy.random.Generator or int, optional
+        Random source of the fresh weights.
+    dtype : numpy dtype, optional
+        ``float64`` (default) or ``float32``.
+
+    Returns
+    -------
+    Layer
+        A new layer of that type, with freshly initialised weights.
+    """
     if not isinstance(cfg, dict) or "type" not in cfg:
         raise ValueError(f"a layer config must be a dict with a 'type' key, got {describe(cfg)}")
     kind = cfg["type"]
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise ValueError(f"unknown layer type {kind!r}; known: {sorted(LAYER_TYPES)}")
     kwargs = {k: v for k, v in cfg.items() if k != "type"}
-    return LAYER_TYPES[kind].from_config(kwargs, rng=rng, dtype=dtype)
+    try:
+        return LAYER_TYPES[kind].from_config(kwargs, rng=rng, dtype=dtype)
+    except TypeError as exc:  # Python's own message for a missing or an unknown argument
+        if not any(w in str(exc) for w in ("required positional argument",
+                                           "unexpected keyword argument")):
+            raise
+        raise ValueError(f"the layer config {describe(cfg)} does not give the arguments of "
+                         f"{kind}: {exc}") from exc
 
 
 _UNSET = object()
@@ -118,6 +148,14 @@ class Layer:
         return cls(**cfg, rng=rng, dtype=dtype)
 
     def __call__(self, x):
+        """``layer(x)``: :meth:`forward` in inference mode, after checking ``x``.
+
+        ``x`` must be a batch of shape ``(n, n_in)`` with finite entries (integers are
+        converted; a float array of another dtype than the layer's is a ``TypeError``).
+        :meth:`forward` itself trusts its input: it is the training hot path.
+        """
+        x = as_batch("x", x, self.n_in, getattr(self, "dtype", None), where=repr(self),
+                     owner="the layer")
         return self.forward(x, train=False)
 
 
@@ -233,7 +271,8 @@ class Dense(Layer):
         2010), zero thresholds;
         ``"he"``: :math:`N(0, 2/H_{l-1})` (He et al., 2015), zero thresholds; ``"zeros"``.
     W : array_like, optional
-        Initial weights of shape ``(n_in + 1, n_out)``; overrides ``init``.
+        Initial weights of shape ``(n_in + 1, n_out)``, real and finite; overrides
+        ``init``. Copied (and converted to ``dtype``).
 
     Examples
     --------
@@ -247,20 +286,17 @@ class Dense(Layer):
 
     def __init__(self, n_in: int, n_out: int, activation="tanh", rng=0, dtype=np.float64,
                  init: str = "uniform", W=None) -> None:
-        for name, v in (("n_in", n_in), ("n_out", n_out)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} of Dense must be a positive int, got {describe(v)}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype of Dense must be float32 or float64, got {dtype}")
-        self.n_in, self.n_out, self.dtype = int(n_in), int(n_out), dtype
+        n_in = check_int("n_in of Dense", n_in, minimum=1)
+        n_out = check_int("n_out of Dense", n_out, minimum=1)
+        dtype = check_float_dtype("dtype of Dense", dtype)
+        self.n_in, self.n_out, self.dtype = n_in, n_out, dtype
         self.activation: Activation = get_activation(activation, n_units=self.n_out, dtype=dtype)
         if W is None:
-            if init not in INITS:
+            if not isinstance(init, str) or init not in INITS:
                 raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
             W = INITS[init](check_rng(rng), self.n_in, self.n_out, dtype)
         else:
-            W = np.array(W, dtype=dtype)
+            W = as_float_array("W", W, ndim=2, dtype=dtype).copy()  # real, finite, not aliased
             if W.shape != (self.n_in + 1, self.n_out):
                 raise ValueError(
                     f"W of Dense({self.n_in}, {self.n_out}) must have shape "

@@ -27,14 +27,23 @@ finite differences (:mod:`lecturenn.gradcheck`) and PyTorch (``tests/test_torch_
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from lecturenn._validation import check_rng, describe
+from lecturenn._validation import (
+    as_batch,
+    as_float_array,
+    check_float_dtype,
+    check_rng,
+    check_shape,
+    describe,
+)
+from lecturenn.activations import Activation, get_activation
 from lecturenn.layers import Dense, Layer, layer_from_config
 from lecturenn.losses import Loss, get_loss
-from lecturenn.parameter import Parameter
+from lecturenn.parameter import Parameter, first_duplicate, load_arrays
 
 __all__ = ["Network", "BackPropTrace"]
 
@@ -82,9 +91,13 @@ class Network:
     layers : list of int or list of Layer
         Either the widths :math:`[H_0, H_1, \dots, H_L]` (then :math:`L` dense layers are
         built), or a list of :class:`lecturenn.layers.Layer` objects whose widths chain.
-    activation : str or dict, optional
-        Hidden-layer activation for the widths form (``"tanh"`` by default).
-    output : str or dict, optional
+    activation : str, dict or Activation, optional
+        Hidden-layer activation for the widths form (``"tanh"`` by default), see
+        :func:`lecturenn.activations.get_activation`. A name or a dict builds one
+        activation per layer (``"prelu"``: one PReLU with its own slopes in each hidden
+        layer). An :class:`lecturenn.activations.Activation` instance is used as it is;
+        one with trainable parameters (a ``PReLU``) can serve one layer only.
+    output : str, dict or Activation, optional
         Output activation for the widths form (``"identity"`` by default: the network
         outputs scores :math:`g(x)` or logits; the loss applies sigmoid/softmax).
     rng : numpy.random.Generator or int, optional
@@ -101,6 +114,13 @@ class Network:
         :math:`[H_0, \dots, H_L]`.
     training : bool
         Mode switched by :meth:`train` and :meth:`eval` (matters for dropout-like layers).
+
+    Raises
+    ------
+    ValueError
+        If two layers share a :class:`lecturenn.parameter.Parameter` (the same ``Dense``
+        twice, one ``PReLU`` in two layers): the backward pass sets each layer's
+        gradients, it does not add them up, so shared weights would get wrong gradients.
 
     Examples
     --------
@@ -125,6 +145,9 @@ class Network:
             if len(layers) < 2:
                 raise ValueError(f"the widths form needs at least [H_0, H_1], got {layers}")
             gen = check_rng(rng)
+            if len(layers) == 2 and not isinstance(activation, Activation):
+                # no hidden layer uses it, but a misspelt name is still an error
+                get_activation(activation, n_units=1, dtype=check_float_dtype("dtype", dtype))
             built = []
             for i in range(len(layers) - 1):
                 act = output if i == len(layers) - 2 else activation
@@ -137,6 +160,7 @@ class Network:
             bad = next(v for v in layers if not isinstance(v, Layer))
             raise TypeError(f"layers must be all ints (widths) or all Layer objects, "
                             f"got {describe(bad)} among them")
+        _check_not_shared(layers)
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
                 raise ValueError(
@@ -150,6 +174,7 @@ class Network:
             raise TypeError(f"all layers must have the same dtype, got {sorted(map(str, dtypes))}")
         self.dtype = dtypes.pop() if dtypes else np.dtype(dtype)
         self.training = True
+        self._out_shape: tuple | None = None  # the shape of the last forward output
         self._named: list[tuple[str, Parameter]] = []
         for i, lay in enumerate(self.layers):
             local = {}
@@ -171,9 +196,37 @@ class Network:
         """All trainable parameters, named ``"layers.<l>.<name>"`` (``l`` from 0)."""
         return list(self._params)
 
-    def named_parameters(self) -> dict[str, Parameter]:
-        """The parameters by name."""
-        return dict(self._named)
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """The pairs ``(name, parameter)`` in the order of :meth:`parameters`.
+
+        As in PyTorch: ``for name, p in net.named_parameters(): ...``; ``dict(...)`` of it
+        gives the parameters by name.
+        """
+        return list(self._named)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's value by name (as ``torch.nn.Module.state_dict``).
+
+        The arrays are copies: training the network afterwards does not change them, so a
+        state dict is a snapshot to return to with :meth:`load_state_dict`.
+        """
+        return {name: p.data.copy() for name, p in self._named}
+
+    def load_state_dict(self, state) -> None:
+        """Copy the arrays of a :meth:`state_dict` into the parameters, in place.
+
+        Parameters
+        ----------
+        state : dict
+            Arrays by parameter name, as :meth:`state_dict` returns.
+
+        Raises
+        ------
+        ValueError
+            If a name is missing or extra, or an array has another shape or dtype, or
+            holds NaN or infinity. Every difference is listed and nothing is loaded.
+        """
+        load_arrays(self._named, state, "state_dict")
 
     @property
     def n_params(self) -> int:
@@ -196,38 +249,37 @@ class Network:
         return self
 
     # -- forward --------------------------------------------------------------------
-    def _check_input(self, X) -> np.ndarray:
-        if type(X) is not np.ndarray or X.dtype != self.dtype:
-            X = np.asarray(X)
-            if X.dtype == bool or np.issubdtype(X.dtype, np.integer):
-                X = X.astype(self.dtype)
-            elif np.issubdtype(X.dtype, np.floating):
-                if X.dtype != self.dtype:
-                    raise TypeError(
-                        f"X has dtype {X.dtype} but the network has dtype {self.dtype}; "
-                        f"convert it explicitly: X.astype(np.{self.dtype})"
-                    )
-            else:
-                raise TypeError(f"X must be a real numeric array, got {describe(X)}")
-        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ValueError(
-                f"X of layer 0 ({self.layers[0]!r}) must have shape (n, {self.sizes[0]}), "
-                f"got {X.shape}"
-            )
-        if X.shape[0] == 0:
-            raise ValueError("X is an empty batch (0 objects)")
-        return X
+    def _check_input(self, X, finite: bool = True, name: str = "X") -> np.ndarray:
+        """``X`` as a batch of this network's dtype, shape ``(n, H_0)``, ``n >= 1``.
+
+        The finiteness check is one more pass over ``X``; the training hot path
+        (:meth:`loss_and_grad`) skips it with ``finite=False``.
+        """
+        if (type(X) is np.ndarray and X.dtype == self.dtype and X.ndim == 2
+                and X.shape[1] == self.sizes[0] and X.shape[0] and not finite):
+            return X  # fast path: nothing to convert or report
+        return as_batch(name, X, self.sizes[0], self.dtype, finite=finite,
+                        where=f"layer 0 ({self.layers[0]!r})", owner="the network")
 
     def _forward(self, X, train):
         for lay in self.layers:
             X = lay.forward(X, train)
+        self._out_shape = X.shape  # what backward() expects
         return X
 
     def forward(self, X) -> np.ndarray:
-        r"""The network output :math:`x^L = a(X)`, shape ``(n, H_L)``, in the current mode."""
+        r"""The network output :math:`x^L = a(X)`, shape ``(n, H_L)``, in the current mode.
+
+        ``X`` of shape ``(n, H_0)`` is checked: integer or Boolean entries are converted to
+        the network's dtype, a float array of another dtype is a ``TypeError``, NaN and
+        infinity are a ``ValueError`` (one pass over ``X``; :func:`lecturenn.training.fit`
+        checks the whole data set once instead of every batch).
+        """
         return self._forward(self._check_input(X), self.training)
 
-    __call__ = forward
+    def __call__(self, X) -> np.ndarray:
+        """``net(X)`` is :meth:`forward` (also when a subclass overrides ``forward``)."""
+        return self.forward(X)
 
     def forward_trace(self, X) -> BackPropTrace:
         r"""The forward pass of the BackProp slide, keeping :math:`S^l, x^l, z^l`."""
@@ -243,6 +295,7 @@ class Network:
                 tr.S.append(None)
                 tr.z.append(None)
             tr.x.append(X)
+        self._out_shape = X.shape
         return tr
 
     # -- backward -------------------------------------------------------------------
@@ -250,11 +303,25 @@ class Network:
         r"""Back-propagate :math:`\partial Q/\partial x^L = \varepsilon^L/n` from the last forward.
 
         ``grad_out`` is that array: :math:`Q` is the mean loss over the :math:`n` objects of
-        the batch and :math:`\varepsilon^L` the per-object output errors. Overwrites
-        ``grad`` of every parameter. If ``record`` is a list, the arrays
+        the batch and :math:`\varepsilon^L` the per-object output errors. It must have the
+        shape of the last forward output and the network's dtype, and be finite.
+        Overwrites ``grad`` of every parameter. If ``record`` is a list, the arrays
         :math:`\partial Q/\partial x^l = \varepsilon^l/n` for :math:`l = L, \dots, 0` are
         appended to it (:meth:`backprop_trace` multiplies them by :math:`n`).
         """
+        shape = self._out_shape
+        if shape is None:
+            raise RuntimeError("Network.backward called before forward")
+        g = as_float_array("grad_out", grad_out, dtype="floating")
+        check_shape("grad_out", g, shape, where="Network.backward (the last forward output)")
+        if g.dtype != self.dtype:
+            raise TypeError(f"grad_out has dtype {g.dtype} but the network has dtype "
+                            f"{self.dtype}")
+        if record is not None and not isinstance(record, list):
+            raise TypeError(f"record must be a list or None, got {describe(record)}")
+        self._backward(g, record)
+
+    def _backward(self, grad_out, record=None):
         g = grad_out
         last = len(self.layers) - 1
         for j in range(last, -1, -1):
@@ -274,8 +341,10 @@ class Network:
             Targets in the form the loss expects (see :mod:`lecturenn.losses`).
         loss : Loss or str
         check : bool, optional
-            Validate ``y`` (shape, labels in range). :func:`lecturenn.training.fit` validates
-            the whole data set once and passes ``False`` on its hot path.
+            Validate ``y`` (shape, labels in range; targets are converted to the network's
+            dtype) and report a NaN or an infinity of ``X`` that makes the loss non-finite.
+            :func:`lecturenn.training.fit` validates the whole data set once and passes
+            ``False`` on its hot path. The shape and dtype of ``X`` are always checked.
 
         Returns
         -------
@@ -284,11 +353,14 @@ class Network:
         """
         if not isinstance(loss, Loss):
             loss = get_loss(loss)
-        out = self._forward(self._check_input(X), self.training)
+        X = self._check_input(X, False)  # shape and dtype; finiteness below
+        out = self._forward(X, self.training)
         if check:
             y = loss.prepare_target(y, out.shape, out.dtype)
         value, g = loss.value_and_grad(out, y)
-        self.backward(g)
+        if check and not math.isfinite(value):
+            self._check_input(X)  # free on the usual path: look at X only when Q is not finite
+        self._backward(g)
         return value
 
     def backprop_trace(self, X, y, loss) -> BackPropTrace:
@@ -300,7 +372,7 @@ class Network:
         y = loss.prepare_target(y, out.shape, out.dtype)
         value, g = loss.value_and_grad(out, y)
         rec: list = []
-        self.backward(g, record=rec)
+        self._backward(g, record=rec)
         n = out.shape[0]
         tr.eps = [e * n for e in reversed(rec)]
         tr.loss = value
@@ -315,12 +387,28 @@ class Network:
 
     @classmethod
     def from_config(cls, cfg: dict, rng=0) -> Network:
-        """Build a network (fresh weights) from :meth:`config`."""
+        """Build a network (fresh weights) from :meth:`config`.
+
+        Parameters
+        ----------
+        cfg : dict
+            ``{"format": "lecturenn.Network", "dtype": ..., "layers": [...]}`` as
+            :meth:`config` returns.
+        rng : numpy.random.Generator or int, optional
+            Random source of the fresh weights.
+        """
         if not isinstance(cfg, dict) or cfg.get("format") != "lecturenn.Network":
             raise ValueError(f"not a lecturenn.Network config: {describe(cfg)}")
+        for key in ("dtype", "layers"):
+            if key not in cfg:
+                raise ValueError(f"the Network config has no {key!r} entry: {describe(cfg)}")
         gen = check_rng(rng)
-        dtype = np.dtype(cfg["dtype"])
-        return cls([layer_from_config(c, rng=gen, dtype=dtype) for c in cfg["layers"]])
+        dtype = check_float_dtype("the config's dtype", cfg["dtype"])
+        layers = cfg["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise ValueError(f"the config's 'layers' must be a non-empty list of layer configs, "
+                             f"got {describe(layers)}")
+        return cls([layer_from_config(c, rng=gen, dtype=dtype) for c in layers])
 
     def save(self, path):
         """Save weights and architecture to ``.npz``; return the path written.
@@ -341,3 +429,21 @@ class Network:
     def __repr__(self) -> str:
         inner = ", ".join(repr(lay) for lay in self.layers)
         return f"Network([{inner}])"
+
+
+def _check_not_shared(layers) -> None:
+    """Refuse a Parameter that belongs to two layers (or twice to one)."""
+    owned = [(i, p) for i, lay in enumerate(layers) for p in lay.parameters()]
+    dup = first_duplicate([p for _, p in owned])
+    if dup is None:
+        return
+    (j, p), (i, _) = owned[dup[0]], owned[dup[1]]
+    where = (f"layer {i} ({layers[i]!r}) lists the parameter {p.name!r} twice" if i == j else
+             f"layers {j} ({layers[j]!r}) and {i} ({layers[i]!r}) share the parameter "
+             f"{p.name!r}")
+    raise ValueError(
+        f"{where}: a Parameter may belong to one layer only (the backward pass sets each "
+        "layer's gradients, it does not add them up, and an optimizer would update it twice); "
+        "give every layer its own Dense and activation, e.g. activation='prelu' builds one "
+        "PReLU per layer"
+    )

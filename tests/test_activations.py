@@ -153,9 +153,22 @@ def test_activation_errors():
         get_activation(3)
     with pytest.raises(ValueError, match="needs n_units"):
         get_activation("prelu")
-    with pytest.raises(ValueError, match="n_units of PReLU must be a positive int"):
+    with pytest.raises(ValueError, match="n_units of PReLU must be >= 1, got 0"):
         PReLU(0)
     with pytest.raises(ValueError, match="alpha must be >= 0"):
         LeakyReLU(-0.1)
     with pytest.raises(ValueError, match="alpha of PReLU must be finite"):
         PReLU(3, alpha=float("nan"))
+
+
+def test_prelu_arguments_are_checked():
+    with pytest.raises(TypeError, match="alpha of PReLU must be a real number, got 'x'"):
+        PReLU(3, alpha="x")
+    with pytest.raises(TypeError, match="dtype of PReLU must be float32 or float64, got int64"):
+        PReLU(3, dtype=int)  # truncated the slope 0.25 to 0
+    with pytest.raises(TypeError, match="shared must be True or False, got 'no'"):
+        PReLU(3, shared="no")
+    with pytest.raises(TypeError, match=r"n_units of PReLU must be an int, got 3\.0"):
+        PReLU(3.0)
+    assert PReLU(2, alpha=-0.5).alpha.data.tolist() == [-0.5, -0.5]  # any real slope
+    assert PReLU(2, dtype=np.float32).alpha.data.dtype == np.float32

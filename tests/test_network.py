@@ -35,7 +35,8 @@ def test_sizes_form_and_parameter_names():
     assert [p.shape for p in net.parameters()] == [(3, 16), (17, 16), (17, 1)]
     assert net.n_params == 3 * 16 + 17 * 16 + 17
     assert [lay.activation.name for lay in net.layers] == ["tanh", "tanh", "identity"]
-    assert set(net.named_parameters()) == set(names)
+    assert [name for name, _ in net.named_parameters()] == names  # pairs, as in torch
+    assert [p for _, p in net.named_parameters()] == net.parameters()
 
 
 def test_layers_form_with_prelu_names():
@@ -276,7 +277,7 @@ def test_construction_errors():
         Network([])
     with pytest.raises(TypeError, match="all ints .* or all Layer"):
         Network([Dense(2, 3), 3])
-    with pytest.raises(ValueError, match="n_out of Dense must be a positive int"):
+    with pytest.raises(ValueError, match="n_out of Dense must be >= 1, got 0"):
         Dense(2, 0)
     with pytest.raises(TypeError, match="dtype of Dense must be float32 or float64"):
         Dense(2, 3, dtype=np.int32)
@@ -336,3 +337,172 @@ def test_input_error_eps0_by_finite_differences():
     # eps is per object: the derivative of the SUM of the per-object losses
     num = numerical_gradient(lambda v: float(np.sum(loss.per_object(net(v), yy))), X.copy())
     np.testing.assert_allclose(tr.eps[0], num, rtol=1e-6, atol=1e-9)
+
+
+# -- shared parameters, subclasses, state dicts (API audit) ---------------------------------
+def test_a_parameter_shared_by_two_layers_is_refused():
+    """A shared Parameter got wrong gradients (overwritten, not added) and double updates."""
+    from lecturenn.activations import PReLU
+
+    with pytest.raises(ValueError, match=r"layers 0 \(Dense\(2, 3, activation='prelu'\)\) and 1 "
+                                         r"\(Dense\(3, 3, activation='prelu'\)\) share the "
+                                         r"parameter 'alpha'.*activation='prelu' builds one"):
+        Network([2, 3, 3, 1], activation=PReLU(3))
+    d = Dense(2, 2)
+    with pytest.raises(ValueError, match=r"layers 0 .* and 1 .* share the parameter 'W'"):
+        Network([d, d])
+    # the name builds one PReLU per layer, each with its own slopes, and its gradients check
+    net = Network([2, 3, 3, 1], activation="prelu", rng=0)
+    alphas = [p for name, p in net.named_parameters() if name.endswith("alpha")]
+    assert len(alphas) == 2 and alphas[0] is not alphas[1]
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    assert check_gradients(net, X, [0.0, 1.0, 1.0, 0.0], "squared").ok(1e-6)
+    # an instance serves one layer well
+    one = Network([2, 3, 1], activation=PReLU(3, alpha=0.1), rng=0)
+    assert check_gradients(one, X, [0.0, 1.0, 1.0, 0.0], "squared").ok(1e-6)
+
+
+def test_an_activation_instance_must_fit_its_layer():
+    from lecturenn.activations import PReLU
+
+    with pytest.raises(ValueError, match=r"PReLU\(n_units=3, shared=False\) has n_units=3, but "
+                                         r"its layer has 4 neurons"):
+        Network([2, 4, 1], activation=PReLU(3))   # was a raw broadcasting error at forward
+    with pytest.raises(TypeError, match=r"has a parameter of dtype float32, but its layer has "
+                                        r"dtype float64"):
+        Dense(2, 3, PReLU(3, dtype=np.float32))
+    assert Dense(2, 3, PReLU(1, shared=True)).n_out == 3  # shared: one slope, any width
+
+
+def test_unknown_activation_is_an_error_without_hidden_layers():
+    with pytest.raises(ValueError, match="unknown activation 'foo'"):
+        Network([2, 3], activation="foo")
+    with pytest.raises(TypeError, match="activation must be a name"):
+        Network([2, 3], activation=3)
+    assert Network([2, 3], activation="relu").sizes == [2, 3]
+
+
+def test_call_uses_a_subclass_forward():
+    class Doubled(Network):
+        def forward(self, X):
+            return 2 * super().forward(X)
+
+    X = np.ones((2, 2))
+    net, ref = Doubled([2, 3, 1], rng=0), Network([2, 3, 1], rng=0)
+    np.testing.assert_array_equal(net(X), 2 * ref(X))
+
+
+def test_named_parameters_are_pairs_and_state_dict_round_trips():
+    net = Network([Dense(2, 3, "prelu", rng=0), Dense(3, 2, rng=1)])
+    for name, p in net.named_parameters():  # the PyTorch idiom
+        assert name == p.name
+    assert list(dict(net.named_parameters())) == ["layers.0.W", "layers.0.alpha", "layers.1.W"]
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    saved, out = net.state_dict(), net(X)
+    assert set(saved) == {"layers.0.W", "layers.0.alpha", "layers.1.W"}
+    assert saved["layers.0.W"] is not net.layers[0].W.data  # a snapshot, not a view
+    for p in net.parameters():
+        p.data += 1.0
+    assert not np.allclose(net(X), out)
+    data_ids = [id(p.data) for p in net.parameters()]
+    net.load_state_dict(saved)
+    np.testing.assert_array_equal(net(X), out)
+    assert [id(p.data) for p in net.parameters()] == data_ids  # in place: optimizers keep refs
+
+
+def test_load_state_dict_checks_everything_first():
+    net = Network([2, 3, 1], rng=0)
+    before = [p.data.copy() for p in net.parameters()]
+    good = net.state_dict()
+    cases = [
+        ({k: v for k, v in good.items() if k != "layers.1.W"},
+         r"missing in the state_dict: \['layers.1.W'\]"),
+        ({**good, "layers.2.W": np.zeros(2)}, r"not in the model: \['layers.2.W'\]"),
+        ({**good, "layers.0.W": np.zeros((2, 3))},
+         r"layers.0.W: shape \(2, 3\) in the state_dict, \(3, 3\) in the model"),
+        ({**good, "layers.0.W": good["layers.0.W"].astype(np.float32)},
+         r"layers.0.W: dtype float32 in the state_dict, float64 in the model"),
+        ({**good, "layers.0.W": np.full((3, 3), np.nan)}, r"layers.0.W: holds NaN or infinity"),
+        ({**good, "layers.0.W": [[0.0] * 3] * 3}, r"layers.0.W: .* not a numpy array"),
+    ]
+    for state, match in cases:
+        with pytest.raises(ValueError, match=r"the state_dict does not match the model "
+                                             r"\(nothing was loaded\): .*" + match):
+            net.load_state_dict(state)
+    with pytest.raises(TypeError, match="state_dict must be a mapping name -> numpy array"):
+        net.load_state_dict([("layers.0.W", good["layers.0.W"])])
+    for p, b in zip(net.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_forward_rejects_nan_and_loss_and_grad_reports_it():
+    net = Network([2, 3, 1], rng=0)
+    with pytest.raises(ValueError, match=r"X must be finite, got nan at index \(1, 0\)"):
+        net(np.array([[0.0, 1.0], [np.nan, 1.0]]))
+    with pytest.raises(ValueError, match=r"X must be finite, got inf"):
+        net.forward_trace(np.array([[np.inf, 1.0]]))
+    # loss_and_grad looks at X only when the loss is not finite (free on the usual path)
+    with pytest.raises(ValueError, match=r"X must be finite, got nan at index \(0, 1\)"):
+        net.loss_and_grad(np.array([[0.0, np.nan]]), [1.0], "squared")
+    # the unchecked hot path of fit returns the NaN loss (fit checks the data set once)
+    assert np.isnan(net.loss_and_grad(np.array([[0.0, np.nan]]), np.array([[1.0]]), "squared",
+                                      check=False))
+    with pytest.raises(TypeError, match=r"X must be a numeric array \(rows of equal length\)"):
+        net([[1.0, 2.0], [3.0]])
+
+
+def test_dense_weights_are_checked():
+    with pytest.raises(ValueError, match=r"W must be finite, got nan"):
+        Dense(2, 3, W=np.full((3, 3), np.nan))
+    with pytest.raises(TypeError, match="W must be a real numeric array"):
+        Dense(2, 3, W=np.ones((3, 3)) * 1j)
+    with pytest.raises(TypeError, match="W must be a real numeric array"):
+        Dense(2, 3, W=[[None] * 3] * 3)
+    W = np.arange(9.0).reshape(3, 3)
+    layer = Dense(2, 3, W=W)
+    layer.W.data += 1
+    assert W[0, 0] == 0.0  # copied: training does not change the caller's array
+    with pytest.raises(TypeError, match=r"n_in of Dense must be an int, got 2\.0"):
+        Dense(2.0, 3)
+
+
+def test_layer_call_checks_its_input():
+    layer = Dense(2, 3, rng=0)
+    with pytest.raises(ValueError, match=r"x of Dense\(2, 3, activation='tanh'\) must have shape "
+                                         r"\(n, 2\), got \(4, 5\)"):
+        layer(np.zeros((4, 5)))
+    with pytest.raises(TypeError, match="x has dtype float32 but the layer has dtype float64"):
+        layer(np.zeros((4, 2), dtype=np.float32))
+    np.testing.assert_array_equal(layer([[0, 1]]), layer.forward(np.array([[0.0, 1.0]])))
+
+
+def test_backward_checks_grad_out():
+    net = Network([2, 3, 1], rng=0)
+    with pytest.raises(RuntimeError, match="Network.backward called before forward"):
+        net.backward(np.zeros((4, 1)))
+    net(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"grad_out in Network.backward \(the last forward "
+                                         r"output\) must have shape \(4, 1\), got \(4, 2\)"):
+        net.backward(np.zeros((4, 2)))
+    with pytest.raises(TypeError, match="grad_out has dtype float32 but the network has dtype"):
+        net.backward(np.zeros((4, 1), dtype=np.float32))
+    with pytest.raises(ValueError, match="grad_out must be finite"):
+        net.backward(np.full((4, 1), np.nan))
+    with pytest.raises(TypeError, match="record must be a list or None"):
+        net.backward(np.zeros((4, 1)), record=())
+    net.backward(np.ones((4, 1)))
+    assert net.parameters()[1].grad.shape == (4, 1)
+
+
+def test_from_config_errors_name_what_is_missing():
+    cfg = Network([2, 3, 1], rng=0).config()
+    with pytest.raises(ValueError, match=r"the Network config has no 'dtype' entry"):
+        Network.from_config({k: v for k, v in cfg.items() if k != "dtype"})
+    with pytest.raises(ValueError, match=r"'layers' must be a non-empty list .* got 5"):
+        Network.from_config({**cfg, "layers": 5})
+    with pytest.raises(TypeError, match=r"the config's dtype must be float32 or float64"):
+        Network.from_config({**cfg, "dtype": "int8"})
+    broken = {**cfg, "layers": [{"type": "Dense", "n_in": 2, "activation": {"name": "tanh"}}]}
+    with pytest.raises(ValueError, match=r"the layer config .* does not give the arguments of "
+                                         r"Dense: .*missing 1 required .*'n_out'"):
+        Network.from_config(broken)
