@@ -20,8 +20,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lecturenn._validation import check_in_range, check_positive, check_rng, describe
+from lecturenn._validation import (
+    check_bool,
+    check_in_range,
+    check_int,
+    check_positive,
+    check_real,
+    check_rng,
+    describe,
+)
 from lecturenn.losses import Loss, get_loss
+from lecturenn.network import Network
 
 __all__ = ["History", "SGHistory", "fit", "sg_backprop", "evaluate", "METRICS"]
 
@@ -66,29 +75,53 @@ def _mae(out, y, loss):
 
 
 #: metric names accepted by :func:`fit` and :func:`evaluate`; a callable ``f(out, y, loss)``
-#: is accepted too (its ``__name__`` names it)
+#: is accepted too (its ``__name__`` names it), and so is a dict ``{name: metric}``
 METRICS: dict[str, Callable] = {"accuracy": _accuracy, "mse": _mse, "mae": _mae}
 
 
-def _metric_fns(metrics):
-    if isinstance(metrics, str):
+def _metric_fns(metrics) -> dict[str, Callable]:
+    """The metrics by name: from a name, a sequence of names and callables, or a dict."""
+    if metrics is None:
+        return {}
+    if isinstance(metrics, str) or callable(metrics):
         metrics = (metrics,)
+    if isinstance(metrics, dict):
+        items = list(metrics.items())
+    elif isinstance(metrics, (list, tuple)):
+        items = [(m if isinstance(m, str) else getattr(m, "__name__", "metric"), m)
+                 for m in metrics]
+    else:
+        raise TypeError(f"metrics must be a list of names and callables, or a dict "
+                        f"{{name: metric}}, got {describe(metrics)}")
     out = {}
-    for m in metrics:
-        if callable(m):
-            out[getattr(m, "__name__", "metric")] = m
-        elif isinstance(m, str) and m in METRICS:
-            out[m] = METRICS[m]
-        else:
-            raise ValueError(f"unknown metric {describe(m)}; expected one of {sorted(METRICS)} "
-                             "or a callable f(out, y, loss)")
+    for name, m in items:
+        if not isinstance(name, str):
+            raise TypeError(f"a metric's name must be a str, got {describe(name)}")
+        if isinstance(m, str):
+            if m not in METRICS:
+                raise ValueError(f"unknown metric {m!r}; expected one of {sorted(METRICS)} "
+                                 "or a callable f(out, y, loss)")
+            m = METRICS[m]
+        elif not callable(m):
+            raise TypeError(f"metric {name!r} must be one of {sorted(METRICS)} or a callable "
+                            f"f(out, y, loss), got {describe(m)}")
+        if name == "loss":
+            raise ValueError("a metric may not be named 'loss': that name is the loss's")
+        if name in out:
+            raise ValueError(f"two metrics are named {name!r}; name them with a dict, "
+                             "e.g. metrics={'max_error': f, 'median_error': g}")
+        out[name] = m
     return out
 
 
+def _check_network(net, where: str) -> None:
+    if not isinstance(net, Network):
+        raise TypeError(f"net of {where} must be a lecturenn.network.Network, "
+                        f"got {describe(net)}")
+
+
 def _prepare(net, X, y, loss, what="X"):
-    X = net._check_input(X)
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{what} must be finite, got NaN or infinity")
+    X = net._check_input(X, name=what)
     y = loss.prepare_target(y, (X.shape[0], net.sizes[-1]), net.dtype)
     return X, y
 
@@ -96,14 +129,25 @@ def _prepare(net, X, y, loss, what="X"):
 def evaluate(net, X, y, loss, metrics=()) -> dict[str, float]:
     """The mean loss and the metrics of ``net`` on ``(X, y)`` in inference mode.
 
+    Parameters
+    ----------
+    net : lecturenn.network.Network
+    X, y : array_like
+        Objects ``(n, H_0)`` and targets in the loss's form.
+    loss : Loss or str
+    metrics : sequence or dict, optional
+        As in :func:`fit`.
+
     Returns
     -------
     dict
         ``{"loss": ..., "<metric>": ...}``.
     """
+    _check_network(net, "evaluate")
     loss = get_loss(loss)
+    fns = _metric_fns(metrics)
     X, y = _prepare(net, X, y, loss)
-    return _evaluate(net, X, y, loss, _metric_fns(metrics))
+    return _evaluate(net, X, y, loss, fns)
 
 
 def _evaluate(net, X, y, loss, fns):
@@ -115,7 +159,7 @@ def _evaluate(net, X, y, loss, fns):
         net.training = was
     res = {"loss": float(np.mean(loss.per_object(out, y)))}
     for name, f in fns.items():
-        res[name] = f(out, y, loss)
+        res[name] = check_real(f"the value of metric {name!r}", f(out, y, loss), finite=False)
     return res
 
 
@@ -157,12 +201,6 @@ class History:
         raise KeyError(key)
 
 
-def _int_arg(name, v, low=1):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {describe(v)}")
-    return int(v)
-
-
 def _nonfinite(value, epoch, step):
     return FloatingPointError(
         f"the loss became {value} at epoch {epoch}, step {step} (steps counted from 1 within "
@@ -189,13 +227,21 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
         Anything with ``step(closure) -> loss`` over ``net.parameters()`` (see
         :mod:`lecturenn.optim`); ``None`` means plain SGD
         :math:`w := w - \eta\nabla Q` with ``lr``.
+        Its ``params`` (if it has them) must be parameters of ``net``: an optimizer built
+        for another network is an error (all of ``net.parameters()`` or some of them, to
+        train only part of the network).
     epochs, batch_size : int, optional
     rng : numpy.random.Generator or int, optional
-        Shuffling; the same seed gives the same run.
+        Shuffling; the same seed gives the same run. An int seed starts a new generator
+        in every call, so calling ``fit(..., epochs=1)`` in a loop with the default
+        ``rng=0`` repeats the same order of batches each time; to continue one random
+        sequence, create ``gen = numpy.random.default_rng(0)`` once and pass ``rng=gen``.
     progress : bool, optional
         Print one progress line per epoch (to ``file``, standard output by default).
-    metrics : sequence of str or callable, optional
-        ``"accuracy"``, ``"mse"``, ``"mae"`` or ``f(out, y, loss) -> float``.
+    metrics : sequence or dict, optional
+        Names (``"accuracy"``, ``"mse"``, ``"mae"``) and callables
+        ``f(out, y, loss) -> float`` (named by their ``__name__``), or a dict
+        ``{name: metric}``; names must differ (and not be ``"loss"``).
     X_val, y_val : array_like, optional
         Validation data evaluated at the end of each epoch.
     lr : float, optional
@@ -205,17 +251,36 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
     file : file-like, optional
         Where the progress lines go.
 
+    Returns
+    -------
+    History
+        The per-epoch training loss, metrics and validation values; ``net`` itself is
+        trained in place (and left in the mode it was in).
+
     Raises
     ------
     FloatingPointError
         When the loss or a gradient becomes NaN or infinite; the message names the epoch and
         the step.
+
+    Examples
+    --------
+    >>> from lecturenn import data
+    >>> from lecturenn.network import Network
+    >>> X, y = data.two_moons(200, rng=0)
+    >>> net = Network([2, 16, 2], activation="tanh", rng=0)
+    >>> hist = fit(net, X, y, "cross_entropy", epochs=100, lr=0.5, metrics=["accuracy"])
+    >>> len(hist.loss), hist.loss[-1] < hist.loss[0], hist["accuracy"][-1] > 0.95
+    (100, True, True)
     """
+    _check_network(net, "fit")
     loss = get_loss(loss)
     if not isinstance(loss, Loss):  # pragma: no cover - get_loss guarantees it
         raise TypeError("loss must be a Loss")
-    epochs = _int_arg("epochs", epochs)
-    batch_size = _int_arg("batch_size", batch_size)
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    shuffle = check_bool("shuffle", shuffle)
+    progress = check_bool("progress", progress)
     gen = check_rng(rng)
     fns = _metric_fns(metrics)
     X, y = _prepare(net, X, y, loss)
@@ -233,6 +298,8 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
         )
     elif not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"optimizer must have a step(closure) method, got {describe(optimizer)}")
+    else:
+        _check_optimizer_params(optimizer, net)
     out_file = sys.stdout if file is None else file
     hist = History(metrics={k: [] for k in fns},
                    val_metrics={k: [] for k in fns} if have_val else {})
@@ -246,6 +313,22 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
     finally:
         net.training = was_training
     return hist
+
+
+def _check_optimizer_params(optimizer, net) -> None:
+    """An optimizer with ``params`` must optimize parameters of ``net`` (all or some)."""
+    params = getattr(optimizer, "params", None)
+    if not isinstance(params, (list, tuple)):
+        return  # a duck-typed optimizer without a parameter list: nothing to compare
+    own = {id(p) for p in net.parameters()}
+    foreign = [getattr(p, "name", describe(p)) for p in params if id(p) not in own]
+    if foreign:
+        raise ValueError(
+            f"the optimizer updates {len(foreign)} parameter(s) that are not parameters of "
+            f"net (e.g. {foreign[0]!r}): it was built for another network, so fit would "
+            "compute net's gradients and step other arrays; build it from this network, "
+            "e.g. Adam(net.parameters(), lr=0.01)"
+        )
 
 
 def _epochs(net, X, y, loss, optimizer, epochs, batch_size, gen, shuffle, fns, have_val,
@@ -363,11 +446,19 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
         Default :math:`\ell` (the number of objects).
     max_steps : int, optional
 
+    Returns
+    -------
+    SGHistory
+        The running estimate :math:`Q` after every step, the losses and indices of the
+        chosen objects, the number of steps and whether :math:`Q` stabilised; ``net`` is
+        trained in place.
+
     Raises
     ------
     FloatingPointError
         If a loss becomes NaN or infinite (the message names the step).
     """
+    _check_network(net, "sg_backprop")
     loss = get_loss(loss)
     X, y = _prepare(net, X, y, loss)
     n = X.shape[0]
@@ -375,8 +466,8 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
     lam = 1.0 / n if lam is None else check_in_range("lam", lam, 0.0, 1.0, closed_low=False,
                                                       closed_high=True)
     tol = check_positive("tol", tol)
-    patience = n if patience is None else _int_arg("patience", patience)
-    max_steps = _int_arg("max_steps", max_steps)
+    patience = n if patience is None else check_int("patience", patience, minimum=1)
+    max_steps = check_int("max_steps", max_steps, minimum=1)
     gen = check_rng(rng)
     params = net.parameters()
 

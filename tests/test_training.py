@@ -140,10 +140,13 @@ def test_nan_from_an_optimizer_error_names_epoch_and_step():
 def test_fit_errors():
     X, y = _xor_like(20)
     net = Network([2, 3, 1], rng=0)
-    with pytest.raises(ValueError, match="epochs must be an int >= 1"):
+    with pytest.raises(ValueError, match="epochs must be >= 1, got 0"):
         fit(net, X, y, "logistic", epochs=0)
-    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+    # a wrong type is a TypeError, as everywhere in the package
+    with pytest.raises(TypeError, match="batch_size must be an int, got 2.5"):
         fit(net, X, y, "logistic", batch_size=2.5)
+    with pytest.raises(TypeError, match="epochs must be an int, got '3'"):
+        fit(net, X, y, "logistic", epochs="3")
     with pytest.raises(ValueError, match="lr must be > 0"):
         fit(net, X, y, "logistic", lr=-1)
     with pytest.raises(ValueError, match="give both X_val and y_val"):
@@ -209,8 +212,14 @@ def test_sg_backprop_errors_and_nan():
     net = Network([2, 3, 1], rng=0)
     with pytest.raises(ValueError, match=r"lam must lie in \(0.0, 1.0\]"):
         sg_backprop(net, X, y, "logistic", lam=0)
-    with pytest.raises(ValueError, match="patience must be an int"):
+    with pytest.raises(ValueError, match="patience must be >= 1, got 0"):
         sg_backprop(net, X, y, "logistic", patience=0)
+    with pytest.raises(TypeError, match="patience must be an int, got 1.5"):
+        sg_backprop(net, X, y, "logistic", patience=1.5)
+    with pytest.raises(TypeError, match="max_steps must be an int, got None"):
+        sg_backprop(net, X, y, "logistic", max_steps=None)
+    with pytest.raises(TypeError, match=r"net of sg_backprop must be a lecturenn\.network"):
+        sg_backprop(None, X, y, "logistic")
     with pytest.raises(ValueError, match="tol must be > 0"):
         sg_backprop(net, X, y, "logistic", tol=0)
     big = Network([2, 3, 1], activation="relu", rng=0)
@@ -240,3 +249,75 @@ def test_fit_reports_an_optimizer_nonfinite_gradient_with_epoch_and_step():
     opt = optim.SGD(net.parameters(), lr=1e10)
     with pytest.raises(FloatingPointError, match=r"epoch 1, step [0-9]+"):
         fit(net, X * 1e150, y * 1e150, "squared", optimizer=opt, epochs=2, batch_size=8)
+
+
+# -- checks of the API audit ---------------------------------------------------------------
+def test_fit_refuses_an_optimizer_built_for_another_network():
+    """It used to train nothing: B stepped with stale gradients, A unchanged."""
+    from lecturenn import optim
+
+    X, y = _xor_like(20)
+    labels = (y > 0).astype(int)
+    A, B = Network([2, 3, 2], rng=0), Network([2, 3, 2], rng=1)
+    B.loss_and_grad(X, labels, "cross_entropy")
+    with pytest.raises(ValueError, match=r"the optimizer updates 2 parameter\(s\) that are not "
+                                         r"parameters of net \(e\.g\. 'layers\.0\.W'\): it was "
+                                         r"built for another network"):
+        fit(A, X, labels, "cross_entropy", optimizer=optim.SGD(B.parameters(), lr=0.1))
+    # part of the network's own parameters is fine: the other layers stay frozen
+    first = A.layers[0].W.data.copy()
+    last = A.layers[1].W.data.copy()
+    fit(A, X, labels, "cross_entropy", optimizer=optim.SGD([A.layers[1].W], lr=0.1), epochs=2)
+    np.testing.assert_array_equal(A.layers[0].W.data, first)
+    assert not np.array_equal(A.layers[1].W.data, last)
+
+
+def test_fit_checks_net_and_flags():
+    from lecturenn.neuron import Neuron
+
+    X, y = _xor_like(20)
+    net = Network([2, 3, 1], rng=0)
+    with pytest.raises(TypeError, match=r"net of fit must be a lecturenn\.network\.Network, "
+                                        r"got None"):
+        fit(None, X, y, "logistic")
+    with pytest.raises(TypeError, match=r"net of fit must be .*got Neuron\(w=\[1, 1\]"):
+        fit(Neuron([1, 1], 0.5), X, y, "logistic")
+    with pytest.raises(TypeError, match=r"net of evaluate must be"):
+        evaluate("net", X, y, "logistic")
+    with pytest.raises(TypeError, match=r"shuffle must be True or False, got 'no'"):
+        fit(net, X, y, "logistic", shuffle="no")
+    with pytest.raises(TypeError, match=r"progress must be True or False, got 1"):
+        fit(net, X, y, "logistic", progress=1)
+
+
+def test_metric_names_values_and_forms():
+    X, y = _xor_like(30)
+    net = Network([2, 3, 1], rng=0)
+
+    def spread(out, yy, loss):
+        return float(np.ptp(out))
+
+    with pytest.raises(ValueError, match=r"two metrics are named '<lambda>'; name them with a "
+                                         r"dict"):
+        fit(net, X, y, "logistic", metrics=[lambda o, t, lo: 1.0, lambda o, t, lo: 2.0])
+    with pytest.raises(ValueError, match=r"two metrics are named 'accuracy'"):
+        fit(net, X, y, "logistic", metrics=["accuracy", "accuracy"])
+    with pytest.raises(ValueError, match=r"a metric may not be named 'loss'"):
+        fit(net, X, y, "logistic", metrics={"loss": spread})
+    with pytest.raises(TypeError, match=r"the value of metric 'text' must be a real number, "
+                                        r"got 'x'"):
+        fit(net, X, y, "logistic", metrics={"text": lambda o, t, lo: "x"}, progress=True,
+            file=io.StringIO())
+    with pytest.raises(TypeError, match=r"metric 'bad' must be one of .* or a callable"):
+        fit(net, X, y, "logistic", metrics={"bad": 3})
+    with pytest.raises(TypeError, match=r"metrics must be a list of names and callables"):
+        fit(net, X, y, "logistic", metrics=3)
+    hist = fit(net, X, y, "logistic", epochs=2, metrics={"acc": "accuracy", "one": spread,
+                                                         "two": lambda o, t, lo: 2})
+    assert set(hist.metrics) == {"acc", "one", "two"} and hist["two"] == [2.0, 2.0]
+    assert hist["acc"][-1] == evaluate(net, X, y, "logistic", metrics="accuracy")["accuracy"]
+    assert fit(net, X, y, "logistic", epochs=1, metrics=None).metrics == {}
+    assert set(fit(net, X, y, "logistic", epochs=1, metrics=spread).metrics) == {"spread"}
+    # a metric may be NaN (undefined on a batch): reported, not refused
+    nan = fit(net, X, y, "logistic", epochs=1, metrics={"nan": lambda o, t, lo: np.float64("nan")})
+    assert np.isnan(nan["nan"][0])
