@@ -60,29 +60,86 @@ def test_float32_round_trip(tmp_path):
 
 def test_mismatches_are_clear_and_load_nothing(tmp_path):
     save(_net(rng=1), tmp_path / "w.npz")
-    # different widths
+    # another architecture: every difference is named, nothing is loaded
+    other = Network([3, 6, 4, 2], rng=0)
+    before = [p.data.copy() for p in other.parameters()]
+    with pytest.raises(ValueError, match=(
+            r"holds another architecture than the model \(nothing was loaded\): "
+            r"layers\[0\]\.activation: \{'name': 'prelu', 'shared': False\} in the file, "
+            r"\{'name': 'tanh'\} in the model; layers\[0\]\.n_out: 5 in the file, 6 in the model")):
+        load_into(other, tmp_path / "w.npz")
+    for p, b in zip(other.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+    # the same shapes and names, another activation: the arrays alone would fit
+    save(Network([3, 4, 2], activation="tanh", rng=0), tmp_path / "tanh.npz")
+    relu = Network([3, 4, 2], activation="relu", rng=1)
+    with pytest.raises(ValueError, match=(r"layers\[0\]\.activation: \{'name': 'tanh'\} in the "
+                                          r"file, \{'name': 'relu'\} in the model$")):
+        load_into(relu, tmp_path / "tanh.npz")
+    with pytest.raises(ValueError, match=r"layers\[1\]\.activation\.alpha: 0\.2 in the file, "
+                                         r"0\.3 in the model"):
+        load_into(Network([Dense(3, 5, "prelu"), Dense(5, 4, {"name": "leaky_relu",
+                                                               "alpha": 0.3}),
+                           Dense(4, 2, "sigmoid")]), tmp_path / "w.npz")
+    with pytest.raises(ValueError, match=r"dtype: 'float64' in the file, 'float32' in the model"):
+        load_into(_net(dtype=np.float32), tmp_path / "w.npz")
+    with pytest.raises(ValueError, match=r"layers: 3 in the file, 2 in the model"):
+        load_into(Network([3, 5, 2]), tmp_path / "w.npz")
+
+
+def test_files_without_architecture_are_checked_array_by_array(tmp_path):
+    def bare(net, name):  # the weights alone, as np.savez writes them
+        np.savez(tmp_path / name, **net.state_dict())
+        return tmp_path / name
+
+    src = bare(_net(rng=1), "w.npz")
     other = Network([3, 6, 4, 2], rng=0)
     before = [p.data.copy() for p in other.parameters()]
     with pytest.raises(ValueError, match=r"does not match the model \(nothing was loaded\).*"
-                                         r"missing in the file: \[\]|not in the model"):
-        load_into(other, tmp_path / "w.npz")
+                                         r"not in the model: \['layers.0.alpha'\]"):
+        load_into(other, src)
     for p, b in zip(other.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.data, b)
     # same names, wrong shape
     shaped = Network([Dense(3, 5, "prelu"), Dense(5, 4), Dense(4, 3)])
     with pytest.raises(ValueError, match=r"layers.2.W: shape \(5, 2\) in the file, \(5, 3\)"):
-        load_into(shaped, tmp_path / "w.npz")
-    # missing alpha
-    plain = Network([3, 5, 4, 2], rng=0)
-    with pytest.raises(ValueError, match=r"not in the model: \['layers.0.alpha'\]"):
-        load_into(plain, tmp_path / "w.npz")
+        load_into(shaped, src)
     # extra parameter in the model
-    save(plain, tmp_path / "plain.npz")
     with pytest.raises(ValueError, match=r"missing in the file: \['layers.0.alpha'\]"):
-        load_into(_net(), tmp_path / "plain.npz")
+        load_into(_net(), bare(Network([3, 5, 4, 2], rng=0), "plain.npz"))
     # dtype
     with pytest.raises(ValueError, match="dtype float64 in the file, float32 in the model"):
-        load_into(_net(dtype=np.float32), tmp_path / "w.npz")
+        load_into(_net(dtype=np.float32), src)
+    # a NaN weight
+    broken = _net(rng=1)
+    broken.parameters()[0].data[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"layers.0.W: holds NaN or infinity in the file"):
+        load_into(_net(), bare(broken, "nan.npz"))
+
+
+def test_save_refuses_what_load_cannot_rebuild(tmp_path):
+    from lecturenn.activations import Activation
+
+    class Square(Activation):
+        name = "sq"
+
+        def value(self, s):
+            return s * s
+
+        def derivative(self, s, x=None):
+            return 2 * s
+
+    net = Network([Dense(2, 3, Square()), Dense(3, 1)])
+    with pytest.raises(ValueError, match=r"cannot save .*load\(\) could not rebuild its "
+                                         r"architecture \(unknown activation 'sq'.*ACTIVATIONS"):
+        save(net, tmp_path / "sq.npz")
+    assert not (tmp_path / "sq.npz").exists()
+    with pytest.raises(TypeError, match=r"net of save must be a lecturenn\.network\.Network, "
+                                        r"got <object"):
+        save(object(), tmp_path / "o.npz")
+    save(Network([2, 2], rng=0), tmp_path / "n.npz")
+    with pytest.raises(TypeError, match=r"net of load_into must be a lecturenn\.network\.Network"):
+        load_into(object(), tmp_path / "n.npz")
 
 
 def test_file_errors(tmp_path):
