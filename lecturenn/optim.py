@@ -28,11 +28,11 @@ parameters untouched.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from lecturenn._validation import check_in_range, check_positive, describe
+from lecturenn._validation import check_in_range, check_int, check_positive, check_real, describe
 from lecturenn.parameter import Parameter, as_parameter_list
 
 __all__ = [
@@ -66,9 +66,10 @@ def _grad_of(i: int, p: Parameter, step: int) -> np.ndarray:
             f"parameter {i} ({p.name!r}) has no gradient (grad is None) at step {step}: "
             "compute the gradients first (e.g. net.loss_and_grad(X, y, loss)) or pass a closure"
         )
-    if not isinstance(g, np.ndarray):
+    if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
         raise TypeError(
-            f"grad of parameter {i} ({p.name!r}) must be a numpy.ndarray, got {describe(g)}"
+            f"grad of parameter {i} ({p.name!r}) must be a real floating numpy.ndarray, "
+            f"got {describe(g)}"
         )
     if g.shape != p.data.shape:
         raise ValueError(
@@ -244,14 +245,103 @@ class Optimizer:
                 return s
         raise KeyError(f"{param!r} is not optimized by this optimizer")
 
+    #: the state entries of :meth:`state_dict` besides ``"k"``: arrays shaped like the
+    #: parameter, and numbers
+    _state_arrays: tuple[str, ...] = ()
+    _state_numbers: tuple[str, ...] = ()
+
+    def _state_keys(self) -> list[str]:
+        """The keys of :meth:`state_dict`: parameter names, ``name#i`` if a name repeats."""
+        keys: list[str] = []
+        for i, p in enumerate(self.params):
+            keys.append(p.name if p.name not in keys else f"{p.name}#{i}")
+        return keys
+
     def state_dict(self) -> dict:
-        """A copy of the state keyed by parameter name (for inspection and saving)."""
-        out = {}
-        for i, (p, s) in enumerate(zip(self.params, self.state, strict=True)):
-            key = p.name if p.name not in out else f"{p.name}#{i}"
-            out[key] = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()
-                        if not k.startswith("_")}
-        return out
+        """A copy of the state keyed by parameter name (for inspection and saving).
+
+        The hyper-parameters (``lr``, ``gamma``, ...) are not part of it: they are the
+        arguments the optimizer was built with.
+        """
+        return {key: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()
+                      if not k.startswith("_")}
+                for key, s in zip(self._state_keys(), self.state, strict=True)}
+
+    def load_state_dict(self, state) -> None:
+        """Restore the state saved by :meth:`state_dict` (arrays are copied in).
+
+        Parameters
+        ----------
+        state : dict
+            ``{parameter name: {"k": ..., <buffers>}}`` as :meth:`state_dict` returns, for
+            an optimizer of the same class over parameters of the same names, shapes and
+            dtypes.
+
+        Raises
+        ------
+        ValueError
+            If a name is missing or extra, an entry is unknown to this optimizer, an array
+            has another shape or dtype or is not finite, a counter ``"k"`` is not an int
+            ``>= 0``, or the counters differ. Every problem is listed and nothing is changed.
+        TypeError
+            If ``state`` is not a dict.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a dict as state_dict() returns, got "
+                            f"{describe(state)}")
+        keys = self._state_keys()
+        problems = []
+        missing = [k for k in keys if k not in state]
+        extra = sorted((k for k in state if k not in keys), key=str)
+        if missing:
+            problems.append(f"missing in the state: {missing}")
+        if extra:
+            problems.append(f"not parameters of this optimizer: {extra}")
+        counts: set[int] = set()
+        for key, p in zip(keys, self.params, strict=True):
+            if key in state:
+                problems += self._entry_problems(key, p, state[key], counts)
+        if len(counts) > 1:
+            problems.append(f"the counters 'k' differ ({sorted(counts)}): every parameter is "
+                            "updated at every step")
+        if problems:
+            raise ValueError(f"the state does not fit {type(self).__name__} (nothing was "
+                             "loaded): " + "; ".join(problems))
+        for st, key in zip(self.state, keys, strict=True):
+            for k in [k for k in st if not k.startswith("_")]:  # work arrays "_..." stay
+                del st[k]
+            st.update({k: (v.copy() if isinstance(v, np.ndarray) else v)
+                       for k, v in state[key].items()})
+            st["k"] = int(st["k"])
+
+    def _entry_problems(self, key: str, p: Parameter, entry, counts: set) -> list[str]:
+        """What is wrong with the state entry of one parameter (``counts`` collects ``k``)."""
+        if not isinstance(entry, Mapping) or "k" not in entry:
+            return [f"{key}: {describe(entry)} is not a dict with the counter 'k'"]
+        known = ("k", *self._state_arrays, *self._state_numbers)
+        problems = []
+        for name, v in entry.items():
+            where = f"{key}[{name!r}]"
+            if name not in known:
+                problems.append(f"{where}: not a state entry of {type(self).__name__} "
+                                f"(it has {list(known)})")
+            elif name in self._state_arrays:
+                if not isinstance(v, np.ndarray):
+                    problems.append(f"{where}: {describe(v)}, not a numpy array")
+                elif v.shape != p.data.shape or v.dtype != p.data.dtype:
+                    problems.append(f"{where}: shape {v.shape} and dtype {v.dtype}, the "
+                                    f"parameter has {p.data.shape} and {p.data.dtype}")
+                elif not np.all(np.isfinite(v)):
+                    problems.append(f"{where}: holds NaN or infinity")
+            else:
+                try:
+                    if name == "k":
+                        counts.add(check_int(where, v, minimum=0))
+                    else:
+                        check_real(where, v)
+                except (TypeError, ValueError) as exc:
+                    problems.append(str(exc))
+        return problems
 
     def zero_grad(self) -> None:
         """Set every gradient to zero."""
@@ -360,7 +450,8 @@ class Optimizer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(n_params={len(self.params)}, lr={self.lr})"
+        # n_arrays: the number of Parameter objects (net.n_params counts the numbers in them)
+        return f"{type(self).__name__}(n_arrays={len(self.params)}, lr={self.lr})"
 
 
 class SGD(Optimizer):
@@ -494,6 +585,8 @@ class Momentum(Optimizer):
     array([-1.5])
     """
 
+    _state_arrays = ("v",)
+
     def __init__(self, params, lr: float, gamma: float = 0.9, **kwargs):
         super().__init__(params, lr, **kwargs)
         self.gamma = _check_gamma("gamma", gamma)
@@ -554,6 +647,8 @@ class Nesterov(Optimizer):
     State: ``state[i]["v"]``, ``"k"``; the look-ahead form also keeps a private copy of
     :math:`w` (``"_w"``) to restore it exactly.
     """
+
+    _state_arrays = ("v",)
 
     def __init__(self, params, lr: float, gamma: float = 0.9, *, form="lookahead", **kwargs):
         super().__init__(params, lr, **kwargs)
@@ -620,6 +715,8 @@ class RMSProp(Optimizer):
     State: ``state[i]["G"]`` (starts at 0) and ``"k"``.
     """
 
+    _state_arrays = ("G",)
+
     def __init__(self, params, lr: float, alpha: float = 0.9, eps: float = 1e-8, **kwargs):
         super().__init__(params, lr, **kwargs)
         self.alpha = _check_gamma("alpha", alpha)
@@ -680,6 +777,8 @@ class AdaDelta(Optimizer):
     -----
     State: ``state[i]["G"]``, ``state[i]["Delta"]`` (both start at 0) and ``"k"``.
     """
+
+    _state_arrays = ("G", "Delta")
 
     def __init__(self, params, lr: float = 1.0, alpha: float = 0.95, eps: float = 1e-6, *,
                  variant="paper", **kwargs):
@@ -769,6 +868,8 @@ class Adam(Optimizer):
     >>> np.round(w.data, 6)
     array([-0.01, -0.01, -0.01])
     """
+
+    _state_arrays = ("v", "G")
 
     def __init__(self, params, lr: float = 1e-3, gamma: float = 0.9, alpha: float = 0.999,
                  eps: float = 1e-8, **kwargs):
@@ -876,6 +977,9 @@ class Nadam(Optimizer):
     State: ``state[i]["v"]``, ``state[i]["G"]``, ``state[i]["mu_prod"]``
     (:math:`\Pi_k`) and ``"k"``.
     """
+
+    _state_arrays = ("v", "G")
+    _state_numbers = ("mu_prod",)
 
     def __init__(self, params, lr: float = 2e-3, gamma: float = 0.9, alpha: float = 0.999,
                  eps: float = 1e-8, *, schedule=0.004, ema="scheduled", variant="paper",

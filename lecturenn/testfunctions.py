@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lecturenn._validation import as_float_array, check_positive
+from lecturenn._validation import (
+    as_float_array,
+    check_int,
+    check_positive,
+    check_real,
+    describe,
+)
 from lecturenn.parameter import Parameter
 
 __all__ = [
@@ -102,6 +108,9 @@ class TestFunction:
         """A closure for ``Optimizer.step``: sets ``param.grad`` at ``param.data``, returns f."""
         if not isinstance(param, Parameter):
             raise TypeError(f"param must be a Parameter, got {type(param).__name__}")
+        if param.shape != (2,):
+            raise ValueError(f"param of {self.name} must have shape (2,) (a point (x, y)), "
+                             f"got {param.shape}")
 
         def closure() -> float:
             x, y = param.data
@@ -134,8 +143,16 @@ def ravine(condition: float = 50.0) -> TestFunction:
 
 
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> TestFunction:
-    r"""Rosenbrock's valley :math:`f = (a-x)^2 + b\,(y-x^2)^2`, minimum at :math:`(a, a^2)`."""
-    a = float(a)
+    r"""Rosenbrock's valley :math:`f = (a-x)^2 + b\,(y-x^2)^2`, minimum at :math:`(a, a^2)`.
+
+    Parameters
+    ----------
+    a : float, optional
+        The position of the minimum, any finite real number.
+    b : float, optional
+        :math:`b > 0`, the steepness of the valley's walls.
+    """
+    a = check_real("a", a)
     b = check_positive("b", b)
     return TestFunction(
         name="rosenbrock",
@@ -249,8 +266,8 @@ def run_optimizer(fn: TestFunction, make_optimizer: Callable, n_steps: int, star
 
     Parameters
     ----------
-    fn : TestFunction
-        The objective.
+    fn : TestFunction or str
+        The objective, or its name in :data:`TEST_FUNCTIONS` (``"rosenbrock"``, ...).
     make_optimizer : callable
         ``make_optimizer(params) -> Optimizer``, e.g. ``lambda p: Adam(p, lr=0.1)``.
     n_steps : int
@@ -265,8 +282,17 @@ def run_optimizer(fn: TestFunction, make_optimizer: Callable, n_steps: int, star
     losses : numpy.ndarray
         Shape ``(n_steps + 1,)``: :math:`f(w_k)`.
     """
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"n_steps must be an int >= 0, got {n_steps!r}")
+    if isinstance(fn, str):
+        if fn not in TEST_FUNCTIONS:
+            raise ValueError(f"unknown test function {fn!r}; expected one of "
+                             f"{sorted(TEST_FUNCTIONS)}")
+        fn = TEST_FUNCTIONS[fn]
+    if not isinstance(fn, TestFunction):
+        raise TypeError(f"fn must be a TestFunction or its name, got {describe(fn)}")
+    if not callable(make_optimizer):
+        raise TypeError(f"make_optimizer must be a callable params -> optimizer, got "
+                        f"{describe(make_optimizer)}")
+    n_steps = check_int("n_steps", n_steps, minimum=0)
     w = fn.parameter(start)
     opt = make_optimizer([w])
     closure = fn.closure(w)

@@ -121,7 +121,7 @@ def test_missing_and_misshaped_gradient():
     with pytest.raises(ValueError, match=r"must have the shape of its data \(2,\), got \(3,\)"):
         opt.step()
     p.grad = [1.0, 1.0]
-    with pytest.raises(TypeError, match="must be a numpy.ndarray"):
+    with pytest.raises(TypeError, match="must be a real floating numpy.ndarray"):
         opt.step()
 
 
@@ -269,7 +269,7 @@ def test_step_returns_closure_value_and_none_without():
     assert opt.step() is None
     opt.zero_grad()
     np.testing.assert_array_equal(p.grad, [0.0])
-    assert "SGD(n_params=1, lr=0.1)" == repr(opt)
+    assert "SGD(n_arrays=1, lr=0.1)" == repr(opt)  # arrays, not numbers (net.n_params)
 
 
 def test_lookahead_restores_w_exactly():
@@ -512,6 +512,128 @@ def test_test_function_bad_input():
         cliff(steepness=0)
     with pytest.raises(TypeError, match="param must be a Parameter"):
         RAVINE.closure(np.zeros(2))
-    with pytest.raises(ValueError, match="n_steps must be an int >= 0"):
+    with pytest.raises(ValueError, match="n_steps must be >= 0, got -1"):
         run_optimizer(RAVINE, lambda p: O.SGD(p, lr=0.1), -1)
+    with pytest.raises(TypeError, match="n_steps must be an int, got 2.0"):
+        run_optimizer(RAVINE, lambda p: O.SGD(p, lr=0.1), 2.0)
     assert CLIFF.gradient([-50.0, 0.0])[0] == pytest.approx(0.1 * (-53.0))  # no overflow
+
+
+# --------------------------------------------------------------------- load_state_dict
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_load_state_dict_resumes_exactly(name):
+    """Save the state after 3 steps, go on; a fresh optimizer loaded with it goes on the same."""
+    def params():
+        return [Parameter(np.array([1.0, -2.0]), name="a"),
+                Parameter(np.array([[0.5, 0.25], [3.0, -1.0]]), name="b")]
+
+    ps = params()
+    opt = FACTORIES[name](ps)
+    closure = quad_closure(ps)
+    for _ in range(3):
+        opt.step(closure)
+    saved_w = [p.data.copy() for p in ps]
+    saved = opt.state_dict()
+    for _ in range(2):
+        opt.step(closure)
+    qs = params()
+    for q, w in zip(qs, saved_w, strict=True):
+        q.data[...] = w
+    fresh = FACTORIES[name](qs)
+    fresh.load_state_dict(saved)
+    assert fresh.k == 3
+    for _ in range(2):
+        fresh.step(quad_closure(qs))
+    for p, q in zip(ps, qs, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    # without the state the fresh optimizer would not resume the same way
+    if name not in ("SGD",):
+        cold = params()
+        for q, w in zip(cold, saved_w, strict=True):
+            q.data[...] = w
+        other = FACTORIES[name](cold)
+        for _ in range(2):
+            other.step(quad_closure(cold))
+        assert not np.array_equal(cold[0].data, ps[0].data)
+
+
+def test_load_state_dict_checks_everything_first():
+    a, b = Parameter(np.ones(2), name="a"), Parameter(np.ones(3), name="b")
+    opt = O.Adam([a, b], lr=0.1)
+    a.grad, b.grad = np.ones(2), np.ones(3)
+    opt.step()
+    good = opt.state_dict()
+    before = opt.state_dict()
+    cases = [
+        ({"a": good["a"]}, r"missing in the state: \['b'\]"),
+        ({**good, "c": good["a"]}, r"not parameters of this optimizer: \['c'\]"),
+        ({**good, "a": {**good["a"], "Delta": np.ones(2)}},
+         r"a\['Delta'\]: not a state entry of Adam \(it has \['k', 'v', 'G'\]\)"),
+        ({**good, "a": {**good["a"], "v": np.ones(3)}},
+         r"a\['v'\]: shape \(3,\) and dtype float64, the parameter has \(2,\) and float64"),
+        ({**good, "a": {**good["a"], "v": [1.0, 1.0]}}, r"a\['v'\]: \[1.0, 1.0\], not a numpy"),
+        ({**good, "a": {**good["a"], "G": np.full(2, np.nan)}}, r"a\['G'\]: holds NaN"),
+        ({**good, "a": {**good["a"], "k": -1}}, r"a\['k'\] must be >= 0, got -1"),
+        ({**good, "a": {**good["a"], "k": 1.0}}, r"a\['k'\] must be an int, got 1.0"),
+        ({**good, "a": {**good["a"], "k": 5}}, r"the counters 'k' differ \(\[1, 5\]\)"),
+        ({**good, "a": 3}, r"a: 3 is not a dict with the counter 'k'"),
+    ]
+    for state, match in cases:
+        with pytest.raises(ValueError, match=r"the state does not fit Adam \(nothing was "
+                                             r"loaded\): .*" + match):
+            opt.load_state_dict(state)
+    with pytest.raises(TypeError, match="state must be a dict as state_dict"):
+        opt.load_state_dict([1, 2])
+    after = opt.state_dict()
+    for key in before:
+        for sk, val in before[key].items():
+            np.testing.assert_array_equal(after[key][sk], val)
+    nadam = O.Nadam([a], lr=0.1)
+    with pytest.raises(ValueError, match=r"a\['mu_prod'\] must be a real number, got 'x'"):
+        nadam.load_state_dict({"a": {"k": 1, "mu_prod": "x"}})
+    good["a"]["v"][0] = 123.0
+    opt.load_state_dict(good)
+    assert opt.state[0]["v"][0] == 123.0
+    good["a"]["v"][0] = 0.0
+    assert opt.state[0]["v"][0] == 123.0  # copied in
+
+
+def test_gradients_must_be_real_floating_arrays():
+    p = Parameter(np.zeros(2), name="w")
+    opt = O.SGD([p], lr=0.1)
+    p.grad = np.array([1.0 + 1.0j, 0.0])  # lost its imaginary part with a ComplexWarning
+    with pytest.raises(TypeError, match=r"grad of parameter 0 \('w'\) must be a real floating "
+                                        r"numpy.ndarray, got array of shape \(2,\) and dtype "
+                                        r"complex128"):
+        opt.step()
+    p.grad = np.array([3, 4])  # clipping scaled it in place: a raw UFuncTypeError
+    with pytest.raises(TypeError, match=r"must be a real floating numpy.ndarray, got array of "
+                                        r"shape \(2,\) and dtype int64"):
+        O.clip_grad_norm([p], 1.0)
+    np.testing.assert_array_equal(p.data, [0.0, 0.0])
+
+
+def test_repr_counts_arrays_not_numbers():
+    from lecturenn.network import Network
+
+    net = Network([2, 3, 1], rng=0)
+    assert repr(O.Adam(net, lr=0.01)) == "Adam(n_arrays=2, lr=0.01)" and net.n_params == 13
+
+
+def test_test_function_checks_its_input():
+    """closure on a shape-(3,) Parameter: "too many values to unpack"; names; rosenbrock(a)."""
+    with pytest.raises(ValueError, match=r"param of rosenbrock must have shape \(2,\)"):
+        ROSENBROCK.closure(Parameter(np.zeros(3)))
+    path, losses = run_optimizer("rosenbrock", lambda p: O.Adam(p, lr=0.05), 3)
+    ref, _ = run_optimizer(ROSENBROCK, lambda p: O.Adam(p, lr=0.05), 3)
+    np.testing.assert_array_equal(path, ref)
+    with pytest.raises(ValueError, match=r"unknown test function 'rosenbrok'; expected one of"):
+        run_optimizer("rosenbrok", lambda p: O.Adam(p), 3)
+    with pytest.raises(TypeError, match=r"fn must be a TestFunction or its name, got 3"):
+        run_optimizer(3, lambda p: O.Adam(p), 3)
+    with pytest.raises(TypeError, match=r"make_optimizer must be a callable"):
+        run_optimizer(RAVINE, O.Adam([Parameter(np.zeros(2))]), 3)
+    for bad, exc in (("x", TypeError), (None, TypeError), (np.nan, ValueError)):
+        with pytest.raises(exc, match="a must be"):
+            rosenbrock(a=bad)
+    assert rosenbrock(a=2).minimum == (2.0, 4.0)
