@@ -33,7 +33,7 @@ import importlib as _importlib
 
 from lecturenn import data as data  # the modules themselves, as attributes
 from lecturenn import testfunctions as testfunctions
-from lecturenn.activations import PReLU, ReLU, Sigmoid, Tanh
+from lecturenn.activations import Identity, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
 from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network
 from lecturenn.gradcheck import check_gradients
 from lecturenn.layers import Dense
@@ -60,7 +60,7 @@ from lecturenn.optim import (
 from lecturenn.parameter import Parameter
 from lecturenn.perceptron import Perceptron
 from lecturenn.serialization import load, load_into, save
-from lecturenn.training import fit, sg_backprop
+from lecturenn.training import evaluate, fit, sg_backprop
 
 __version__ = "0.1.0"
 
@@ -84,6 +84,8 @@ __all__ = [
     "Dense",
     "EpsilonInsensitive",
     "HingeLoss",
+    "Identity",
+    "LeakyReLU",
     "LogisticLoss",
     "Momentum",
     "Nadam",
@@ -104,6 +106,7 @@ __all__ = [
     "check_gradients",
     "clip_grad_norm",
     "compile_dnf",
+    "evaluate",
     "fit",
     "load",
     "load_into",

@@ -101,7 +101,14 @@ def truth_table(f: Callable, n: int) -> np.ndarray:
     n = _check_n(n)
     if not callable(f):
         raise TypeError(f"f must be a callable on 0/1 tuples, got {describe(f)}")
-    values = [f(tuple(int(v) for v in row)) for row in truth_table_inputs(n)]
+    values = []
+    for row in truth_table_inputs(n):
+        x = tuple(int(v) for v in row)
+        try:
+            values.append(f(x))
+        except Exception as exc:  # say which input and how f is called
+            raise ValueError(f"f failed on x = {x} (it is called with a tuple of n = {n} "
+                             f"ints 0/1): {type(exc).__name__}: {exc}") from exc
     return as_binary_array("f(x) (the values of the Boolean function)", values, ndim=1)
 
 
@@ -202,7 +209,7 @@ def compile_dnf(table_or_callable, n: int) -> ThresholdNetwork:
         A truth table of length :math:`2^n` in the standard order (see
         :func:`truth_table_inputs`), or a callable on 0/1 tuples.
     n : int
-        The number of variables.
+        The number of variables, at least 1.
 
     Returns
     -------
@@ -230,6 +237,9 @@ def compile_dnf(table_or_callable, n: int) -> ThresholdNetwork:
     >>> net(truth_table_inputs(2))
     array([0, 1, 1, 0])
     """
+    if _check_n(n) < 1:
+        raise ValueError("n (the number of variables) of compile_dnf must be >= 1, got 0: "
+                         "a network needs an input")
     table = as_truth_table(table_or_callable, n)
     X = truth_table_inputs(n)
     rows = X[table == 1]

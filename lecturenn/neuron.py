@@ -77,14 +77,15 @@ def sigmoid(s) -> np.ndarray:
     -------
     numpy.ndarray
         Values in :math:`(0, 1)`; rounding gives exactly 1 for :math:`s \gtrsim 37` and
-        exactly 0 only below about :math:`-745` (where :math:`e^{s}` underflows).
+        exactly 0 only below about :math:`-745` (where :math:`e^{s}` underflows). The dtype
+        of a floating ``s`` is kept (float32 stays float32); integers give float64.
 
     Examples
     --------
     >>> float(sigmoid(0.0))
     0.5
     """
-    arr = as_float_array("s", s, ndim=None, allow_empty=True)
+    arr = as_float_array("s", s, ndim=None, dtype="floating", allow_empty=True)
     return np.asarray(_SIGMOID.value(arr))
 
 
@@ -167,8 +168,9 @@ class Neuron:
         X = as_float_array("X", X, ndim=2)
         F = X if self.features is None else as_float_array(
             "features(X)", self.features(X), ndim=2)
+        # the number of rows is X's own; only features(X) could get it wrong
         check_shape("X" if self.features is None else "features(X)", F,
-                    (X.shape[0], self.n_features),
+                    (None if self.features is None else X.shape[0], self.n_features),
                     where=f"a neuron with {self.n_features} weights")
         return F
 

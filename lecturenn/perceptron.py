@@ -32,10 +32,11 @@ import numpy as np
 
 from lecturenn._validation import (
     as_float_array,
+    check_bool,
+    check_int,
     check_positive,
     check_rng,
     check_shape,
-    describe,
 )
 from lecturenn.neuron import Neuron
 from lecturenn.parameter import Parameter
@@ -50,7 +51,18 @@ __all__ = [
 
 
 def augment(X) -> np.ndarray:
-    r"""Append the constant feature :math:`-1`: :math:`\tilde x = (x, -1)`, shape ``(n, d+1)``."""
+    r"""Append the constant feature :math:`-1`: :math:`\tilde x = (x, -1)`, shape ``(n, d+1)``.
+
+    Parameters
+    ----------
+    X : array_like
+        Objects, shape ``(n, d)``, finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        The augmented objects :math:`\tilde x_i`, float64, shape ``(n, d + 1)``.
+    """
     X = as_float_array("X", X, ndim=2)
     return np.column_stack([X, -np.ones(X.shape[0])])
 
@@ -59,7 +71,23 @@ def as_signed_labels(y, n_objects: int | None = None) -> np.ndarray:
     r"""Labels in :math:`\{-1,+1\}`; labels in :math:`\{0, 1\}` are mapped by
     :math:`y \mapsto 2y-1`.
 
-    Raises ``ValueError`` for any other value, or for a mixture such as ``{-1, 0, 1}``.
+    Parameters
+    ----------
+    y : array_like
+        Labels, shape ``(n,)``, all in :math:`\{-1,+1\}` or all in :math:`\{0,1\}`.
+    n_objects : int, optional
+        The expected number of labels (the number of rows of ``X``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The labels :math:`\pm1`, int64, shape ``(n,)``.
+
+    Raises
+    ------
+    ValueError
+        For any other value, for a mixture such as ``{-1, 0, 1}``, or for another length
+        than ``n_objects``.
     """
     y = as_float_array("y", y, ndim=1)
     if n_objects is not None:
@@ -127,13 +155,9 @@ class Perceptron:
     def __init__(self, eta: float = 1.0, max_epochs: int = 100, shuffle: bool = True,
                  detect_cycles: bool = True):
         self.eta = check_positive("eta", eta)
-        if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)):
-            raise TypeError(f"max_epochs must be an int, got {describe(max_epochs)}")
-        if max_epochs < 1:
-            raise ValueError(f"max_epochs must be >= 1, got {max_epochs!r}")
-        self.max_epochs = int(max_epochs)
-        self.shuffle = bool(shuffle)
-        self.detect_cycles = bool(detect_cycles)
+        self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
+        self.shuffle = check_bool("shuffle", shuffle)
+        self.detect_cycles = check_bool("detect_cycles", detect_cycles)
         self.w: Parameter | None = None
         self.w0: Parameter | None = None
 
@@ -213,6 +237,11 @@ class Perceptron:
         self._check_fitted()
         return Neuron(self.w.data, self.w0.data)
 
+    def __repr__(self) -> str:
+        fitted = "" if self.w is None else f", fitted on {self.w.data.shape[0]} features"
+        return (f"Perceptron(eta={self.eta:g}, max_epochs={self.max_epochs}, "
+                f"shuffle={self.shuffle}{fitted})")
+
 
 def novikoff_bound(X, y, u) -> dict:
     r"""Novikoff's bound :math:`(R/\gamma)^2` for a given separator :math:`u` of the augmented data.
@@ -265,6 +294,17 @@ def max_margin_direction(X, y, *, tol: float = 1e-10, max_iter: int = 100_000) -
     :math:`\alpha \ge 0` (no equality constraint, since there is no bias).
     The best margin is :math:`\gamma^* = 1/\|v^*\|`.
 
+    Parameters
+    ----------
+    X : array_like
+        Objects, shape ``(n_objects, n_features)``; they are augmented with :math:`-1`.
+    y : array_like
+        Labels in :math:`\{-1,+1\}` or :math:`\{0,1\}`.
+    tol : float, optional
+        Stop when a sweep changes no :math:`\alpha_i` by more than ``tol`` (> 0).
+    max_iter : int, optional
+        The maximal number of sweeps (>= 1).
+
     Returns
     -------
     dict
@@ -284,6 +324,8 @@ def max_margin_direction(X, y, *, tol: float = 1e-10, max_iter: int = 100_000) -
         :math:`\|v\| \ge \langle u^*, v\rangle = \sum_i \alpha_i y_i\langle u^*, \tilde x_i\rangle
         \ge \gamma^* \sum_i \alpha_i`.
     """
+    tol = check_positive("tol", tol)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
     Xa = augment(X)
     ys = as_signed_labels(y, Xa.shape[0])
     Z = Xa * ys[:, None]

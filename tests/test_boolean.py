@@ -134,3 +134,11 @@ def test_bad_input():
         ThresholdNetwork(np.ones((2, 2)), [0, 0, 0], [1, 1], 0.5)
     with pytest.raises(TypeError, match="f must be a callable"):
         truth_table(5, 2)
+
+
+def test_compile_dnf_names_a_failing_function_and_refuses_zero_variables():
+    with pytest.raises(ValueError, match=r"f failed on x = \(0, 0\) \(it is called with a tuple "
+                                         r"of n = 2 ints 0/1\): IndexError: tuple index"):
+        compile_dnf(lambda x: x[5], 2)
+    with pytest.raises(ValueError, match=r"compile_dnf must be >= 1, got 0"):
+        compile_dnf([1], 0)  # built a network that no input could be given to

@@ -59,7 +59,7 @@ def test_neuron_custom_activation():
 def test_bad_input():
     n = Neuron([1, 1], 1.5)
     with pytest.raises(ValueError, match=(r"X in a neuron with 2 weights must have "
-                                          r"shape \(4, 2\), got \(4, 3\)")):
+                                          r"shape \(n, 2\), got \(4, 3\)")):
         n(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"X must be a 2-dimensional array, got shape \(2,\)"):
         n(np.zeros(2))
@@ -81,3 +81,12 @@ def test_bad_input():
     with pytest.raises(ValueError, match=(r"features\(X\) in a neuron with 2 "
                                           r"weights must have shape")):
         bad(X2)
+
+
+def test_sigmoid_keeps_float32_like_the_activation():
+    from lecturenn.activations import Sigmoid
+
+    s = np.array([-2.0, 0.0, 3.0], dtype=np.float32)
+    assert sigmoid(s).dtype == np.float32  # was upcast to float64
+    np.testing.assert_array_equal(sigmoid(s), Sigmoid().value(s))
+    assert sigmoid([0, 1]).dtype == np.float64

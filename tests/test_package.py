@@ -51,3 +51,12 @@ def test_runtime_dependencies_are_numpy_and_sympy_with_lower_bounds_only():
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert sorted(d.split(">=")[0] for d in deps) == ["numpy", "sympy"]
     assert all(">=" in d and "<" not in d and "==" not in d for d in deps)
+
+
+def test_top_level_exports_every_activation_and_evaluate():
+    from lecturenn.activations import Identity, LeakyReLU
+    from lecturenn.training import evaluate
+
+    assert lecturenn.LeakyReLU is LeakyReLU and lecturenn.Identity is Identity
+    assert lecturenn.evaluate is evaluate
+    assert {"LeakyReLU", "Identity", "evaluate"} <= set(lecturenn.__all__)

@@ -165,10 +165,25 @@ def test_bad_input():
         Perceptron().predict(X2)
     p = Perceptron().fit(X2, [0, 0, 0, 1])
     with pytest.raises(ValueError, match=(r"X in a neuron with 2 weights must have "
-                                          r"shape \(4, 2\), got \(4, 3\)")):
+                                          r"shape \(n, 2\), got \(4, 3\)")):
         p.predict(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="u does not separate the data"):
         novikoff_bound(X2, [0, 0, 0, 1], [-1.0, -1.0, -1.5])
     with pytest.raises(ValueError, match=(r"u in novikoff_bound .* must have "
                                           r"shape \(3,\), got \(2,\)")):
         novikoff_bound(X2, [0, 0, 0, 1], [1.0, 1.0])
+
+
+def test_flags_and_numbers_are_checked_and_repr():
+    with pytest.raises(TypeError, match="shuffle must be True or False, got 'no'"):
+        Perceptron(shuffle="no")  # was bool('no') == True
+    with pytest.raises(TypeError, match="detect_cycles must be True or False, got 0"):
+        Perceptron(detect_cycles=0)
+    p = Perceptron(eta=0.5, max_epochs=7, shuffle=False)
+    assert repr(p) == "Perceptron(eta=0.5, max_epochs=7, shuffle=False)"
+    p.fit(X2, [0, 0, 0, 1])
+    assert repr(p) == "Perceptron(eta=0.5, max_epochs=7, shuffle=False, fitted on 2 features)"
+    with pytest.raises(TypeError, match="max_iter must be an int, got 'a'"):
+        max_margin_direction(X2, [0, 0, 0, 1], max_iter="a")
+    with pytest.raises(ValueError, match="tol must be > 0, got -1"):
+        max_margin_direction(X2, [0, 0, 0, 1], tol=-1)
