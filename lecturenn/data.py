@@ -1,7 +1,8 @@
 r"""Small data sets the reader can see: toy two-class problems in the plane and 8×8 digits.
 
 Every generator takes ``rng=`` (a ``numpy.random.Generator`` or an int seed) and returns
-``(X, y)`` with ``X`` of shape ``(n, 2)`` (batch-first, float64) and ``y`` of shape ``(n,)``.
+``(X, y)`` with ``X`` of shape ``(n, 2)`` (batch-first, float64, or float32 with
+``dtype=numpy.float32`` for a float32 network) and ``y`` of shape ``(n,)``.
 The two classes are labelled ``0``/``1`` (``labels="01"``, the default: class indices, as
 :class:`lecturenn.losses.SoftmaxCrossEntropy` with two outputs expects) or ``-1``/``+1``
 (``labels="pm1"``, the convention of the lecture's linear classifiers
@@ -28,7 +29,9 @@ import numpy as np
 
 from lecturenn._validation import (
     as_float_array,
+    check_float_dtype,
     check_in_range,
+    check_int,
     check_positive,
     check_rng,
     describe,
@@ -58,14 +61,6 @@ class Split(NamedTuple):
 # --------------------------------------------------------------------------- checks
 
 
-def _check_int(name: str, value, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {describe(value)}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_labels(labels) -> str:
     if not isinstance(labels, str) or labels not in ("01", "pm1"):
         raise ValueError(
@@ -75,12 +70,12 @@ def _check_labels(labels) -> str:
     return labels
 
 
-def _finish(X: np.ndarray, cls: np.ndarray, labels: str, rng: np.random.Generator):
+def _finish(X: np.ndarray, cls: np.ndarray, labels: str, rng: np.random.Generator, dtype):
     """Shuffle the objects and encode the class indices 0/1 as asked."""
     order = rng.permutation(len(X))
     X, cls = X[order], cls[order]
     y = cls.astype(np.int64) if labels == "01" else (2 * cls - 1).astype(np.int64)
-    return np.ascontiguousarray(X, dtype=np.float64), y
+    return np.ascontiguousarray(X, dtype=dtype), y
 
 
 def _split_counts(n: int) -> tuple[int, int]:
@@ -90,7 +85,7 @@ def _split_counts(n: int) -> tuple[int, int]:
 # --------------------------------------------------------------------------- toy problems
 
 
-def xor(n: int = 200, noise: float = 0.15, rng=0, *, labels: str = "01"):
+def xor(n: int = 200, noise: float = 0.15, rng=0, *, labels: str = "01", dtype=np.float64):
     r"""Noisy XOR: the four corners of the unit square, opposite corners in one class.
 
     Object :math:`i` is a corner :math:`c_i \in \{0, 1\}^2` plus Gaussian noise,
@@ -108,6 +103,9 @@ def xor(n: int = 200, noise: float = 0.15, rng=0, *, labels: str = "01"):
         Source of randomness.
     labels : {"01", "pm1"}, optional
         Class labels 0/1 or -1/+1.
+    dtype : numpy dtype, optional
+        The dtype of ``X``: float64 (default) or float32. The points are computed in
+        float64 and then converted, so both dtypes hold the same points (rounded).
 
     Returns
     -------
@@ -122,18 +120,19 @@ def xor(n: int = 200, noise: float = 0.15, rng=0, *, labels: str = "01"):
     >>> bool(((X[:, 0] != X[:, 1]) == (y == 1)).all())
     True
     """
-    n = _check_int("n", n, minimum=4)
+    n = check_int("n", n, minimum=4)
     noise = check_positive("noise", noise, strict=False)
     labels = _check_labels(labels)
+    dtype = check_float_dtype("dtype", dtype)
     rng = check_rng(rng)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     which = np.arange(n) % 4
     X = corners[which] + noise * rng.standard_normal((n, 2))
     cls = (corners[which, 0] != corners[which, 1]).astype(np.int64)
-    return _finish(X, cls, labels, rng)
+    return _finish(X, cls, labels, rng, dtype)
 
 
-def two_moons(n: int = 200, noise: float = 0.1, rng=0, *, labels: str = "01"):
+def two_moons(n: int = 200, noise: float = 0.1, rng=0, *, labels: str = "01", dtype=np.float64):
     r"""Two interleaving half circles.
 
     Class 0: :math:`(\cos t, \sin t)`; class 1: :math:`(1 - \cos t, \tfrac12 - \sin t)`, with
@@ -150,6 +149,9 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=0, *, labels: str = "01"):
         Source of randomness.
     labels : {"01", "pm1"}, optional
         Class labels 0/1 or -1/+1.
+    dtype : numpy dtype, optional
+        The dtype of ``X``: float64 (default) or float32. The points are computed in
+        float64 and then converted, so both dtypes hold the same points (rounded).
 
     Returns
     -------
@@ -157,10 +159,17 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=0, *, labels: str = "01"):
         Shape ``(n, 2)``.
     y : numpy.ndarray
         Shape ``(n,)``, int64.
+
+    Examples
+    --------
+    >>> X, y = two_moons(6, noise=0.0, rng=0)
+    >>> X.shape, sorted(y.tolist())
+    ((6, 2), [0, 0, 0, 1, 1, 1])
     """
-    n = _check_int("n", n, minimum=2)
+    n = check_int("n", n, minimum=2)
     noise = check_positive("noise", noise, strict=False)
     labels = _check_labels(labels)
+    dtype = check_float_dtype("dtype", dtype)
     rng = check_rng(rng)
     n0, n1 = _split_counts(n)
     t0 = np.linspace(0.0, np.pi, n0)
@@ -171,11 +180,11 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=0, *, labels: str = "01"):
     ])
     X = X + noise * rng.standard_normal(X.shape)
     cls = np.repeat([0, 1], [n0, n1])
-    return _finish(X, cls, labels, rng)
+    return _finish(X, cls, labels, rng, dtype)
 
 
 def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0, *,
-            labels: str = "01"):
+            labels: str = "01", dtype=np.float64):
     r"""Two concentric circles: class 0 on the unit circle, class 1 inside, at radius ``factor``.
 
     The angles are evenly spaced on :math:`[0, 2\pi)`; Gaussian noise of standard deviation
@@ -193,6 +202,9 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0, *,
         Source of randomness.
     labels : {"01", "pm1"}, optional
         Class labels 0/1 or -1/+1.
+    dtype : numpy dtype, optional
+        The dtype of ``X``: float64 (default) or float32. The points are computed in
+        float64 and then converted, so both dtypes hold the same points (rounded).
 
     Returns
     -------
@@ -200,11 +212,19 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0, *,
         Shape ``(n, 2)``.
     y : numpy.ndarray
         Shape ``(n,)``, int64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = circles(8, noise=0.0, factor=0.5, rng=0)
+    >>> np.round(np.hypot(X[:, 0], X[:, 1]), 6)[np.argsort(y, kind="stable")].tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5]
     """
-    n = _check_int("n", n, minimum=2)
+    n = check_int("n", n, minimum=2)
     noise = check_positive("noise", noise, strict=False)
     factor = check_in_range("factor", factor, 0.0, 1.0, closed_low=False, closed_high=False)
     labels = _check_labels(labels)
+    dtype = check_float_dtype("dtype", dtype)
     rng = check_rng(rng)
     n0, n1 = _split_counts(n)
     a0 = np.linspace(0.0, 2 * np.pi, n0, endpoint=False)
@@ -215,11 +235,11 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0, *,
     ])
     X = X + noise * rng.standard_normal(X.shape)
     cls = np.repeat([0, 1], [n0, n1])
-    return _finish(X, cls, labels, rng)
+    return _finish(X, cls, labels, rng, dtype)
 
 
 def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
-            labels: str = "01"):
+            labels: str = "01", dtype=np.float64):
     r"""Two interleaved Archimedean spirals.
 
     Object :math:`i` of class :math:`c` has a parameter :math:`t_i \sim U[0.05, 1]`, radius
@@ -239,6 +259,9 @@ def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
         Source of randomness.
     labels : {"01", "pm1"}, optional
         Class labels 0/1 or -1/+1.
+    dtype : numpy dtype, optional
+        The dtype of ``X``: float64 (default) or float32. The points are computed in
+        float64 and then converted, so both dtypes hold the same points (rounded).
 
     Returns
     -------
@@ -246,11 +269,18 @@ def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
         Shape ``(n, 2)``, inside the disc of radius about 1.
     y : numpy.ndarray
         Shape ``(n,)``, int64.
+
+    Examples
+    --------
+    >>> X, y = spirals(100, rng=0, labels="pm1")
+    >>> X.shape, sorted(set(y.tolist()))
+    ((100, 2), [-1, 1])
     """
-    n = _check_int("n", n, minimum=2)
+    n = check_int("n", n, minimum=2)
     turns = check_positive("turns", turns)
     noise = check_positive("noise", noise, strict=False)
     labels = _check_labels(labels)
+    dtype = check_float_dtype("dtype", dtype)
     rng = check_rng(rng)
     n0, n1 = _split_counts(n)
     cls = np.repeat([0, 1], [n0, n1])
@@ -258,7 +288,7 @@ def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
     angle = 2 * np.pi * turns * t + np.pi * cls
     X = np.column_stack([t * np.cos(angle), t * np.sin(angle)])
     X = X + noise * rng.standard_normal(X.shape)
-    return _finish(X, cls, labels, rng)
+    return _finish(X, cls, labels, rng, dtype)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -279,8 +309,11 @@ def train_test_split(X, y, test_size: float | int = 0.25, rng=0, *, stratify: bo
     rng : numpy.random.Generator or int, optional
         Source of randomness.
     stratify : bool, optional
-        If true (``y`` must then be one-dimensional), every class is split separately with the
-        same fraction, so both parts keep the class proportions.
+        If true (``y`` must then be one-dimensional, without NaN), the test set takes from
+        every class :math:`c` of :math:`n_c` objects its share
+        :math:`n_{\text{test}}\, n_c / n` rounded down, and the objects still missing from
+        the classes with the largest remainders (ties broken at random), so both parts keep
+        the class proportions and the test set has exactly the size above.
 
     Returns
     -------
@@ -319,23 +352,25 @@ def train_test_split(X, y, test_size: float | int = 0.25, rng=0, *, stratify: bo
     else:
         if y.ndim != 1:
             raise ValueError(f"stratify=True needs one-dimensional labels y, got shape {y.shape}")
-        frac = n_test / n
+        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+            raise ValueError("stratify=True needs labels y without NaN or infinity")
+        classes, cls = np.unique(y, return_inverse=True)
+        counts = np.bincount(cls, minlength=len(classes))
+        quota = counts * (n_test / n)
+        k = np.floor(quota).astype(np.int64)
+        # the objects still missing go to the largest remainders, ties in random order
+        order = np.lexsort((rng.random(len(k)), -(quota - k)))
+        k[order[:n_test - k.sum()]] += 1
         test_parts, train_parts = [], []
-        for c in np.unique(y):
-            idx = np.flatnonzero(y == c)
+        for c in range(len(classes)):
+            idx = np.flatnonzero(cls == c)
             idx = idx[rng.permutation(len(idx))]
-            k = int(round(frac * len(idx)))
-            test_parts.append(idx[:k])
-            train_parts.append(idx[k:])
+            test_parts.append(idx[:k[c]])
+            train_parts.append(idx[k[c]:])
         test = np.concatenate(test_parts)
         train = np.concatenate(train_parts)
         test = test[rng.permutation(len(test))]
         train = train[rng.permutation(len(train))]
-        if len(test) == 0 or len(train) == 0:
-            raise ValueError(
-                f"test_size={test_size!r} leaves an empty part after stratification "
-                f"({len(train)} train, {len(test)} test objects)"
-            )
     return Split(X[train], X[test], y[train], y[test])
 
 
@@ -383,6 +418,8 @@ def one_hot(y, n_classes: int | None = None, *, dtype=np.float64) -> np.ndarray:
            [0., 1., 0.]])
     """
     arr = np.asarray(y)
+    if arr.size == 0 and arr.dtype == np.float64:  # [] has no dtype of its own
+        arr = arr.astype(np.int64)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"y must be an integer array of class indices, got {describe(y)}")
     if arr.ndim != 1:
@@ -394,7 +431,7 @@ def one_hot(y, n_classes: int | None = None, *, dtype=np.float64) -> np.ndarray:
             raise ValueError("n_classes must be given when y is empty")
         n_classes = int(arr.max()) + 1
     else:
-        n_classes = _check_int("n_classes", n_classes, minimum=1)
+        n_classes = check_int("n_classes", n_classes, minimum=1)
         if arr.size and arr.max() >= n_classes:
             raise ValueError(
                 f"y holds class index {int(arr.max())}, but n_classes={n_classes} "

@@ -76,8 +76,9 @@ class Loss:
 
     def _checked(self, a, y) -> tuple[np.ndarray, np.ndarray]:
         """``a`` as an ``(n, M)`` floating array and ``y`` prepared for it."""
-        a = as_float_array("a (the network output)", a, ndim=2, dtype="floating",
-                           finite=False)
+        if not (type(a) is np.ndarray and a.ndim == 2 and a.dtype.kind == "f"):
+            a = as_float_array("a (the network output)", a, ndim=2, dtype="floating",
+                               finite=False)
         return a, self.prepare_target(y, a.shape, a.dtype)
 
     # -- the math ------------------------------------------------------------------------

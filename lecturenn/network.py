@@ -256,7 +256,8 @@ class Network:
         (:meth:`loss_and_grad`) skips it with ``finite=False``.
         """
         if (type(X) is np.ndarray and X.dtype == self.dtype and X.ndim == 2
-                and X.shape[1] == self.sizes[0] and X.shape[0] and not finite):
+                and X.shape[1] == self.sizes[0] and X.shape[0]
+                and (not finite or np.isfinite(X).all())):
             return X  # fast path: nothing to convert or report
         return as_batch(name, X, self.sizes[0], self.dtype, finite=finite,
                         where=f"layer 0 ({self.layers[0]!r})", owner="the network")

@@ -202,8 +202,8 @@ def test_split_errors():
         train_test_split(X, np.zeros(10), stratify="yes")
     with pytest.raises(ValueError, match="stratify=True needs one-dimensional"):
         train_test_split(X, np.zeros((10, 2)), stratify=True)
-    with pytest.raises(ValueError, match="leaves an empty part"):
-        train_test_split(X[:4], np.arange(4), test_size=0.25, stratify=True)
+    with pytest.raises(ValueError, match="stratify=True needs labels y without NaN"):
+        train_test_split(X, np.r_[np.zeros(9), np.nan], stratify=True)
 
 
 # ------------------------------------------------------------------ one_hot
@@ -242,8 +242,8 @@ def test_load_digits_split_and_scale():
     s = load_digits(test_size=0.25, rng=0)
     assert s.X_train.shape[1] == 64 and s.X_test.shape[1] == 64
     assert len(s.X_train) + len(s.X_test) == 1797
-    # stratification rounds per class: at most half an object off per class (10 classes)
-    assert abs(len(s.X_test) - 0.25 * 1797) <= 5
+    # stratified, and still exactly ceil(0.25 * 1797) test images
+    assert len(s.X_test) == 450
     for part in (s.X_train, s.X_test):
         assert part.dtype == np.float64
         assert part.min() == 0.0 and part.max() == 1.0
@@ -288,3 +288,37 @@ def test_load_digits_without_sklearn(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"pip install 'lecturenn\[book\]'"):
         data.load_digits()
+
+
+# ------------------------------------------------------------------ audit fixes
+@pytest.mark.parametrize("gen", GENERATORS)
+def test_generators_give_float32_on_request(gen):
+    X32, y32 = gen(20, rng=3, dtype=np.float32)
+    X64, y64 = gen(20, rng=3)
+    assert X32.dtype == np.float32
+    np.testing.assert_array_equal(X32, X64.astype(np.float32))  # the same points
+    np.testing.assert_array_equal(y32, y64)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got int64"):
+        gen(20, dtype=int)
+
+
+def test_stratified_split_has_the_documented_size():
+    """Per-class rounding gave 4 test objects of 10 at 0.3 (ceil(3) = 3 is documented)."""
+    X = np.arange(10)[:, None]
+    y = np.repeat([0, 1], 5)
+    sizes = set()
+    for seed in range(6):
+        s = train_test_split(X, y, 0.3, rng=seed, stratify=True)
+        assert len(s.X_test) == 3 and len(s.X_train) == 7
+        sizes.add(tuple(np.bincount(s.y_test, minlength=2)))
+    assert sizes == {(1, 2), (2, 1)}  # the tie between the classes is broken at random
+    one = train_test_split(X, y, 1, rng=0, stratify=True)  # a count of 1 used to fail
+    assert len(one.X_test) == 1
+    y3 = np.repeat([0, 1, 2], [7, 2, 1])
+    s = train_test_split(X, y3, 0.5, rng=0, stratify=True)  # quotas 3.5, 1, 0.5
+    assert len(s.X_test) == 5 and np.bincount(s.y_test, minlength=3)[1] == 1
+    assert sorted(np.concatenate([s.X_train, s.X_test])[:, 0].tolist()) == list(range(10))
+
+
+def test_one_hot_of_an_empty_list():
+    assert one_hot([], 3).shape == (0, 3)  # "must be an integer array, got []" before
