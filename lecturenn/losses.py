@@ -85,7 +85,8 @@ class Loss:
     def per_object(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         r"""The per-object losses :math:`\mathcal{L}_i`, shape ``(n,)``.
 
-        Unchecked: ``y`` must come from :meth:`prepare_target` (use :meth:`value` otherwise).
+        Unchecked: ``y`` must come from :meth:`Loss.prepare_target` (use :meth:`Loss.value`
+        otherwise).
         """
         raise NotImplementedError
 
@@ -93,8 +94,8 @@ class Loss:
         r"""The mean loss and its gradient :math:`\partial Q/\partial a` (shaped like ``a``).
 
         The hot path of training, unchecked: ``a`` must be an ``(n, M)`` float array and
-        ``y`` come from :meth:`prepare_target` (use :meth:`value` and :meth:`grad`
-        otherwise).
+        ``y`` come from :meth:`Loss.prepare_target` (use :meth:`Loss.value` and
+        :meth:`Loss.grad` otherwise).
         """
         raise NotImplementedError
 
