@@ -63,7 +63,16 @@ class Loss:
 
     # -- validation at the API boundary ------------------------------------------------
     def prepare_target(self, y, output_shape: tuple[int, int], dtype=np.float64) -> np.ndarray:
-        """Validate targets ``y`` for an output of shape ``(n, M)``; return them in canonical form.
+        r"""Validate targets ``y`` for an output of shape ``(n, M)``; return them in canonical form.
+
+        The canonical form is an ``(n, M)`` array of ``dtype`` for regression, an ``(n, 1)``
+        array of :math:`\pm1` of ``dtype`` for the margin losses and ``(n,)`` integer labels
+        for :class:`SoftmaxCrossEntropy`. Targets are converted to the dtype of the output
+        (float64 targets of a float32 network become float32, labels exactly): they are
+        only compared with the output, and the gradient stays in the network's dtype. An
+        input ``X`` of another float dtype is an error instead
+        (:meth:`lecturenn.network.Network.forward`): a float64 ``X`` would silently turn
+        the whole forward pass of a float32 network into float64.
 
         Raises
         ------
