@@ -291,9 +291,9 @@ class Dense(Layer):
         dtype = check_float_dtype("dtype of Dense", dtype)
         self.n_in, self.n_out, self.dtype = n_in, n_out, dtype
         self.activation: Activation = get_activation(activation, n_units=self.n_out, dtype=dtype)
+        if not isinstance(init, str) or init not in INITS:
+            raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
         if W is None:
-            if not isinstance(init, str) or init not in INITS:
-                raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
             W = INITS[init](check_rng(rng), self.n_in, self.n_out, dtype)
         else:
             W = as_float_array("W", W, ndim=2, dtype=dtype).copy()  # real, finite, not aliased

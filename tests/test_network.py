@@ -464,6 +464,8 @@ def test_dense_weights_are_checked():
     assert W[0, 0] == 0.0  # copied: training does not change the caller's array
     with pytest.raises(TypeError, match=r"n_in of Dense must be an int, got 2\.0"):
         Dense(2.0, 3)
+    with pytest.raises(ValueError, match="unknown init 'foo'"):
+        Dense(2, 3, init="foo", W=np.zeros((3, 3)))  # W given: init unused, still checked
 
 
 def test_layer_call_checks_its_input():
