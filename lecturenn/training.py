@@ -52,10 +52,11 @@ class _PlainSGD:
 
 # -- metrics -----------------------------------------------------------------------------
 def _accuracy(out, y, loss):
+    # the predicted class: +1 iff g(x) > 0 (the book's [s > 0]); argmax, first of ties
     if loss.kind == "multiclass":
         return float(np.mean(np.argmax(out, axis=1) == y))
     if loss.kind == "margin":
-        return float(np.mean(np.where(out[:, 0] >= 0, 1.0, -1.0) == y[:, 0]))
+        return float(np.mean(np.where(out[:, 0] > 0, 1.0, -1.0) == y[:, 0]))
     raise ValueError(
         f"metric 'accuracy' needs a classification loss (margin or multiclass), "
         f"got {type(loss).__name__}"
@@ -75,7 +76,14 @@ def _mae(out, y, loss):
 
 
 #: metric names accepted by :func:`fit` and :func:`evaluate`; a callable ``f(out, y, loss)``
-#: is accepted too (its ``__name__`` names it), and so is a dict ``{name: metric}``
+#: is accepted too (its ``__name__`` names it), and so is a dict ``{name: metric}``.
+#: ``"accuracy"`` is the fraction of objects whose predicted class is the target: with a
+#: margin loss the class is :math:`+1` iff :math:`g(x) > 0` and :math:`-1` otherwise (the
+#: book's convention :math:`[s > 0]`, ``heaviside(0) = 0``: a score of exactly 0 predicts
+#: :math:`-1`); with :class:`~lecturenn.losses.SoftmaxCrossEntropy` it is
+#: :math:`\arg\max_m a_m`, the first of tied scores (as ``numpy.argmax``). ``"mse"`` is
+#: :math:`\frac{1}{nM}\sum_{i,m} \varepsilon_{im}^2` (twice the squared loss for
+#: :math:`M = 1`) and ``"mae"`` :math:`\frac{1}{nM}\sum_{i,m} |\varepsilon_{im}|`.
 METRICS: dict[str, Callable] = {"accuracy": _accuracy, "mse": _mse, "mae": _mae}
 
 
@@ -239,7 +247,8 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
     progress : bool, optional
         Print one progress line per epoch (to ``file``, standard output by default).
     metrics : sequence or dict, optional
-        Names (``"accuracy"``, ``"mse"``, ``"mae"``) and callables
+        Names (``"accuracy"``, ``"mse"``, ``"mae"``, defined at :data:`METRICS`; the
+        accuracy of a margin loss predicts :math:`+1` iff :math:`g(x) > 0`) and callables
         ``f(out, y, loss) -> float`` (named by their ``__name__``), or a dict
         ``{name: metric}``; names must differ (and not be ``"loss"``).
     X_val, y_val : array_like, optional

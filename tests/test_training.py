@@ -77,6 +77,50 @@ def test_fit_always_passes_a_closure_and_reports_its_loss():
     np.testing.assert_allclose(hist.loss[0], np.mean(opt.seen[:5]), rtol=1e-12)
 
 
+class FrozenOptimizer:
+    """A test double that only evaluates the closure: the weights never change."""
+
+    def step(self, closure):
+        return closure()
+
+
+def test_epoch_loss_weights_the_last_partial_batch_by_its_size():
+    """10 objects in batches of 4, 4, 2 at fixed weights: the epoch loss is the mean over the
+    10 objects, which is what evaluate reports (batches weighted by their sizes)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 2)), rng.normal(size=10)
+    net = Network([2, 3, 1], rng=0)
+    hist = fit(net, X, y, "squared", optimizer=FrozenOptimizer(), epochs=1, batch_size=4)
+    assert hist.steps == 3
+    assert hist.loss[0] == pytest.approx(evaluate(net, X, y, "squared")["loss"], rel=1e-13)
+
+
+def test_mse_metric_is_the_mean_squared_error():
+    """mse = mean over objects and outputs of eps^2 (no factor 1/2: twice the squared loss)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 2)), rng.normal(size=(10, 2))
+    net = Network([2, 3, 2], rng=0)
+    res = evaluate(net, X, y, "squared", metrics=["mse", "mae"])
+    eps = net(X) - y
+    assert res["mse"] == pytest.approx(np.mean(eps**2), rel=1e-13)
+    assert res["mae"] == pytest.approx(np.mean(np.abs(eps)), rel=1e-13)
+    M = 2  # the loss is (1/n) sum_i (1/2) sum_m eps_im^2 = (M/2) mse
+    assert res["mse"] == pytest.approx(2 * res["loss"] / M, rel=1e-13)
+
+
+def test_accuracy_at_a_zero_score_follows_the_book_convention():
+    """Predicted class +1 iff g(x) > 0 ([s > 0], heaviside(0) = 0): g = 0 predicts -1.
+    Softmax ties go to the first class (numpy.argmax)."""
+    net = Network([2, 1], init="zeros")  # g(x) = 0 for every x
+    X = np.ones((4, 2))
+    acc = evaluate(net, X, [-1, -1, -1, 1], "logistic", metrics=["accuracy"])["accuracy"]
+    assert acc == 0.75
+    assert evaluate(net, X, [1, 1, 1, 1], "hinge", metrics=["accuracy"])["accuracy"] == 0.0
+    multi = Network([2, 3], init="zeros")  # all scores tie
+    res = evaluate(multi, X, [0, 0, 0, 2], "cross_entropy", metrics=["accuracy"])
+    assert res["accuracy"] == 0.75  # class 0 predicted for all four
+
+
 def test_fit_with_validation_metrics_and_progress():
     X, y = _xor_like(80)
     net = Network([2, 6, 1], rng=0)
@@ -205,6 +249,40 @@ def test_sg_backprop_stops_when_q_stabilises():
     assert np.all(dq[-50:] < 1e-3)
     assert not np.all(dq[-51:] < 1e-3)  # it stopped at the first such run of 50 steps
     assert hist.Q[-1] < hist.Q[0]
+
+
+def test_sg_backprop_default_patience_is_the_number_of_objects():
+    """patience=None means ell: the run stops at the first step that ends ell = 20 calm steps
+    in a row (|Q_k - Q_{k-1}| < tol), counted on a run that is not stopped."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    y = X @ [1.0, -1.0] + 0.3
+    tol = 1e-4
+    hist = sg_backprop(Network([2, 1], rng=0), X, y, "squared", lr=0.1, tol=tol)
+    assert hist.converged
+    full = sg_backprop(Network([2, 1], rng=0), X, y, "squared", lr=0.1, tol=tol,
+                       patience=10**9, max_steps=hist.steps + 50)
+    calm = np.abs(np.diff(full.Q)) < tol
+    run, first = 0, None
+    for k, c in enumerate(calm, start=1):
+        run = run + 1 if c else 0
+        if run == 20:
+            first = k
+            break
+    assert first is not None and hist.steps == first
+    assert hist.Q == full.Q[:first + 1]
+
+
+def test_sg_backprop_picks_every_object_uniformly():
+    """i is uniform on 0..ell-1: in 400 picks of 4 objects each one (the last included) comes
+    up about 100 times (binomial sd 8.7)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(4, 2)), rng.normal(size=4)
+    hist = sg_backprop(Network([2, 1], rng=0), X, y, "squared", lr=1e-3, tol=1e-12,
+                       max_steps=400)
+    assert hist.steps == 400 and not hist.converged
+    counts = np.bincount(hist.indices, minlength=4)
+    assert counts.shape == (4,) and np.all(np.abs(counts - 100) < 40), counts
 
 
 def test_sg_backprop_errors_and_nan():
