@@ -277,7 +277,7 @@ def novikoff_bound(X, y, u) -> dict:
     norm = np.linalg.norm(u)
     if norm == 0:
         raise ValueError("u must be a nonzero vector, got all zeros")
-    gamma = float(np.min(ys * (Xa @ u)) / norm)
+    gamma = float(np.min(ys * (Xa @ u)) / norm) + 0.0  # + 0.0: a margin -0.0 reads 0
     if gamma <= 0:
         raise ValueError(f"u does not separate the data: its margin is {gamma:.4g} <= 0")
     R = float(np.max(np.linalg.norm(Xa, axis=1)))

@@ -109,6 +109,15 @@ def test_novikoff_bound_on_separable_data():
     assert worse["gamma"] <= mm["gamma_upper"] and worse["bound"] >= nb["bound"] * (1 - 1e-9)
 
 
+def test_novikoff_bound_refuses_a_zero_margin():
+    """u = (w, w0) = (1, 0) puts the object x = 0 on the hyperplane: gamma = 0 is no separator
+    (the bound (R/gamma)^2 would be infinite)."""
+    with pytest.raises(ValueError, match=r"u does not separate the data: its margin is 0 <= 0"):
+        novikoff_bound([[0.0], [2.0]], [-1, 1], [1.0, 0.0])
+    assert novikoff_bound([[0.0], [2.0]], [-1, 1], [1.0, 1.0])["gamma"] == pytest.approx(
+        1 / np.sqrt(2), rel=1e-15)  # shifted by w0 = 1 it separates with margin 1/sqrt(2)
+
+
 def test_max_margin_against_sklearn():
     from sklearn.svm import LinearSVC
 
