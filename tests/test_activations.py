@@ -60,6 +60,20 @@ def test_relu_derivative_convention_at_zero():
     np.testing.assert_array_equal(LeakyReLU(0.1).derivative(s), [0.1, 0.1, 1.0])
 
 
+def test_prelu_derivative_at_zero_is_the_slope():
+    """The documented convention [S > 0] + alpha [S <= 0]: at S = 0 the slope is alpha."""
+    act = PReLU(3, alpha=0.3)
+    s = np.array([[-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(act.derivative(s), [[0.3, 0.3, 1.0], [0.3, 0.3, 0.3]])
+    np.testing.assert_array_equal(act.derivative(s, act.value(s)), act.derivative(s))
+
+
+def test_prelu_initial_slope_is_he_et_al_025():
+    """He et al. (2015) initialise every slope to 0.25, as the docstring says."""
+    np.testing.assert_array_equal(PReLU(3).alpha.data, [0.25, 0.25, 0.25])
+    np.testing.assert_array_equal(PReLU(3, shared=True).alpha.data, [0.25])
+
+
 def test_symbolic_derivatives_hold_and_wrong_ones_fail():
     assert D.check_sigmoid_derivative()
     assert not D.check_sigmoid_derivative(lambda sg: sg * (1 + sg))

@@ -174,6 +174,46 @@ def test_target_errors():
         EpsilonInsensitive(-1)
 
 
+def test_epsilon_insensitive_gradient_is_zero_on_the_edge():
+    """sign(eps) [|eps| > c]: zero for |eps| <= c, the edge |eps| = c included (exact in binary)."""
+    a = np.array([[0.5], [-0.5], [0.75], [-0.75], [0.25]])
+    y = np.array([[0.25], [-0.25], [0.25], [-0.25], [0.25]])  # eps = c, -c, 2c, -2c, 0
+    value, g = EpsilonInsensitive(c=0.25).value_and_grad(a, y)
+    np.testing.assert_array_equal(g, np.array([[0.0], [0.0], [1.0], [-1.0], [0.0]]) / 5)
+    assert value == pytest.approx(2 * 0.25 / 5, rel=1e-15)
+
+
+def test_hinge_gradient_is_zero_at_margin_one():
+    """-y [M < 1]: zero at M = 1 exactly, -y just below it."""
+    a = np.array([[1.0], [-1.0], [0.5], [-0.5]])
+    y = np.array([[1.0], [-1.0], [1.0], [-1.0]])  # M = 1, 1, 0.5, 0.5
+    value, g = HingeLoss().value_and_grad(a, y)
+    np.testing.assert_array_equal(g, np.array([[0.0], [0.0], [-1.0], [1.0]]) / 4)
+    assert value == pytest.approx((0.5 + 0.5) / 4, rel=1e-15)
+
+
+def test_cross_entropy_canonical_labels_are_range_checked():
+    """Labels already of dtype intp take a fast path; label M must still be refused."""
+    y = np.array([0, 3], dtype=np.intp)
+    with pytest.raises(ValueError, match=r"class label y\[1\] = 3 is out of range.*0\.\.2"):
+        SoftmaxCrossEntropy().prepare_target(y, (2, 3))
+    with pytest.raises(ValueError, match=r"class label y\[0\] = -1 is out of range"):
+        SoftmaxCrossEntropy().prepare_target(np.array([-1, 0], dtype=np.intp), (2, 3))
+    ok = np.array([0, 2], dtype=np.intp)  # the largest valid label is M - 1
+    assert SoftmaxCrossEntropy().prepare_target(ok, (2, 3)) is ok
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_canonical_regression_targets_are_checked_for_finiteness(dtype, bad):
+    """Targets already (n, M) of the output's dtype take a fast path; NaN/inf still refused."""
+    y = np.array([[0.5, bad]], dtype=dtype)
+    with pytest.raises(ValueError, match="y must be finite, got NaN or infinity"):
+        SquaredError().prepare_target(y, (1, 2), dtype)
+    ok = np.array([[0.5, 1.0]], dtype=dtype)
+    assert SquaredError().prepare_target(ok, (1, 2), dtype) is ok
+
+
 def test_get_loss():
     for name, cls in LOSSES.items():
         assert isinstance(get_loss(name), cls)

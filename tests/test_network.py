@@ -63,6 +63,15 @@ def test_initialisation_is_documented_uniform_and_reproducible():
     assert set(INITS) >= {"uniform", "xavier", "he", "zeros"}
 
 
+def test_xavier_fills_its_documented_range():
+    """U(+-sqrt(6 / (H_{l-1} + H_l))): within the bound, reaching it, with std bound/sqrt(3)."""
+    W = Dense(200, 100, init="xavier", rng=0).W.data[1:]  # 20000 draws
+    bound = np.sqrt(6 / (200 + 100))
+    assert np.abs(W).max() <= bound
+    assert np.abs(W).max() > 0.999 * bound  # P(all 20000 below) = 0.999**20000 ~ 2e-9
+    assert W.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+
+
 # -- the slide's formulas ---------------------------------------------------------------
 def test_forward_trace_matches_slide_coordinate_formulas():
     rng = np.random.default_rng(1)
@@ -320,6 +329,30 @@ def test_zero_grad():
     assert any(np.any(p.grad != 0) for p in net.parameters())
     net.zero_grad()
     assert all(np.all(p.grad == 0) for p in net.parameters())
+
+
+def test_a_rebound_weight_array_is_used_by_forward_and_backward():
+    """``layer.W.data = new_array`` (not in place) must be seen: W's views are rebuilt."""
+    lay = Dense(2, 1, "identity", rng=0)
+    x = np.array([[1.0, 2.0]])
+    lay.forward(x)
+    lay.W.data = np.array([[0.5], [1.0], [3.0]])  # rows: threshold w_0, then w_1, w_2
+    np.testing.assert_array_equal(lay.forward(x), [[1.0 + 6.0 - 0.5]])
+    np.testing.assert_array_equal(lay.backward(np.array([[2.0]])), [[2.0, 6.0]])  # delta W1^T
+
+
+def test_a_dropped_gradient_is_recreated():
+    """After ``p.grad = None`` (as a user or an optimizer may do) loss_and_grad fills a new grad."""
+    net = Network([2, 3, 1], activation="prelu", rng=0)
+    X, y = np.array([[1.0, -2.0], [0.5, 1.0]]), np.array([0.3, -0.7])
+    net.loss_and_grad(X, y, "squared")
+    ref = [p.grad.copy() for p in net.parameters()]
+    for p in net.parameters():
+        p.grad = None
+    net.loss_and_grad(X, y, "squared")
+    for p, r in zip(net.parameters(), ref, strict=True):
+        assert p.grad is not None, p.name
+        np.testing.assert_array_equal(p.grad, r)
 
 
 def test_input_error_eps0_by_finite_differences():
