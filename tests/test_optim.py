@@ -178,6 +178,18 @@ def test_huge_but_finite_gradient_is_not_an_error():
     np.testing.assert_allclose(p.grad, [0.6, 0.8, 0.0], rtol=1e-14)
 
 
+def test_joint_norm_when_only_some_squares_overflow():
+    """||a||^2 = 1e308 is finite, ||b||^2 = 4e308 overflows: both must enter the rescaled sum,
+    sqrt(1e308 + 4e308) = sqrt(5) * 1e154."""
+    a, b = Parameter(np.zeros(2)), Parameter(np.zeros(1))
+    a.grad, b.grad = np.array([1e154, 0.0]), np.array([2e154])
+    assert O.global_grad_norm([a, b]) == pytest.approx(np.sqrt(5.0) * 1e154, rel=1e-14)
+    assert O.global_grad_norm([b, a]) == pytest.approx(np.sqrt(5.0) * 1e154, rel=1e-14)
+    # a normal-sized gradient next to an overflowing one: negligible, and nothing breaks
+    a.grad, b.grad = np.array([3.0, 4.0]), np.array([1e200])
+    assert O.global_grad_norm([a, b]) == pytest.approx(1e200, rel=1e-14)
+
+
 # --------------------------------------------------------------------- clipping
 def test_clip_grad_norm_joint_direction_and_norm():
     rng = np.random.default_rng(1)
@@ -310,6 +322,42 @@ def test_momentum_gamma_zero_is_sgd():
         oa.step()
         ob.step()
     np.testing.assert_allclose(a.data, b.data, rtol=1e-15)
+
+
+def test_sgd_step_is_w_minus_lr_g_also_for_lr_one():
+    """w := w - eta g; eta = 1 takes its own branch (no multiplication)."""
+    for lr in (1.0, 0.5):
+        p = Parameter(np.array([1.0, -2.0]))
+        p.grad = np.array([0.5, 0.25])
+        O.SGD([p], lr=lr).step()
+        np.testing.assert_array_equal(p.data, np.array([1.0, -2.0]) - lr * np.array([0.5, 0.25]))
+
+
+def test_nesterov_coupled_weight_decay_is_taken_at_the_lookahead_point():
+    """Coupled decay adds lam * (the look-ahead point), the gradient of the regularized loss
+    there: u = w - eta gamma v; v := gamma v + (1 - gamma)(grad L(u) + lam u); w := w - eta v."""
+    lam, eta, gam = 0.5, 0.3, 0.9
+    p = Parameter(np.array([1.0, -1.0]))
+    opt = O.Nesterov([p], lr=eta, gamma=gam, weight_decay=lam)
+
+    def closure():
+        p.grad = np.cos(p.data)
+        return 0.0
+
+    w, v = p.data.copy(), np.zeros(2)
+    for _ in range(3):
+        opt.step(closure)
+        u = w - eta * gam * v
+        v = gam * v + (1 - gam) * (np.cos(u) + lam * u)
+        w = w - eta * v
+        np.testing.assert_allclose(p.data, w, rtol=1e-14)
+    # the term at w instead of u gives another sequence from the second step on
+    w_, v_ = np.array([1.0, -1.0]), np.zeros(2)
+    for _ in range(3):
+        u = w_ - eta * gam * v_
+        v_ = gam * v_ + (1 - gam) * (np.cos(u) + lam * w_)
+        w_ = w_ - eta * v_
+    assert np.max(np.abs(w_ - w)) > 1e-4
 
 
 def test_adam_first_step_is_lr_per_coordinate():
