@@ -18,6 +18,23 @@ def test_activation_and_loss_derivatives():
     assert D.check_softmax_cross_entropy_gradient(4)
 
 
+def test_hinge_check_covers_both_labels():
+    """A claim right only for y = +1 must fail: the check also looks at y = -1."""
+    a, y = D.a_sym, D.y_sym
+    right_for_plus_one = -sp.Heaviside(1 - a * y)  # the true derivative is -y [a y < 1]
+    assert right_for_plus_one.subs(y, 1) == D.loss_expressions()["hinge"]["claimed"].subs(y, 1)
+    assert not D.check_loss_derivative("hinge", claimed=right_for_plus_one)
+
+
+def test_softmax_check_covers_every_label():
+    """A claim right only for the label y = 0 must fail: the check runs over every label."""
+
+    def right_for_label_0(p, m, label):
+        return p[m] - (1 if m == 0 else 0)
+
+    assert not D.check_softmax_cross_entropy_gradient(3, claimed=right_for_label_0)
+
+
 def test_backprop_recurrence_for_any_activation_and_loss():
     net = D.symbolic_network((2, 3, 2))
     assert len(net.weights) == 3 * 3 + 4 * 2
@@ -62,6 +79,20 @@ def test_lambdified_gradient_matches_lecturenn():
     assert D.compare_with_lecturenn(n_points=2, seed=1, sizes=(3, 2, 2, 1)) < 1e-10
 
 
+def test_compare_with_lecturenn_reports_a_one_percent_error(monkeypatch):
+    """A gradient 1% off (dQ/da scaled by 1.01, so every weight gradient too) gives 0.01."""
+    from lecturenn.losses import SquaredError
+
+    orig = SquaredError.value_and_grad
+
+    def one_percent_off(self, a, y):
+        v, g = orig(self, a, y)
+        return v, 1.01 * g
+
+    monkeypatch.setattr(SquaredError, "value_and_grad", one_percent_off)
+    assert D.compare_with_lecturenn(n_points=2, seed=0) == pytest.approx(0.01, rel=1e-6)
+
+
 def test_lambdified_direct_and_recurrence_agree_and_detect_a_perturbation():
     sym = D.concrete_network((2, 3, 2))
     direct = D.lambdify_gradient(sym, "direct")
@@ -99,6 +130,17 @@ def test_cost_counts_symbolic_and_measured():
         assert n_fd == int(D.finite_difference_cost(list(sizes))["total"])
         for a, b in zip(g_bp, g_fd, strict=True):  # both counted computations are right
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_function_calls_are_one_activation_per_neuron_and_one_loss_term_per_output():
+    """sum_l H_l activations plus H_L loss terms; finite differences make that many calls in
+    each of their 2 dim w forward passes."""
+    H = sp.symbols("H_0:3", positive=True, integer=True)
+    bp = D.backprop_cost(2)
+    assert sp.expand(bp["function calls"] - (H[1] + H[2] + H[2])) == 0
+    assert D.backprop_cost([2, 3, 2])["function calls"] == 3 + 2 + 2
+    fd = D.finite_difference_cost(2)
+    assert sp.expand(fd["function calls"] - fd["forward passes"] * bp["function calls"]) == 0
 
 
 def test_backprop_cost_is_exactly_3_dim_w_minus_h0_h1():

@@ -57,6 +57,42 @@ def test_a_wrong_certificate_is_rejected():
     assert not D.check_certificate((0, 0, 0, 1), 2, (1, 1, 1, 1))  # AND is feasible
 
 
+def test_threshold_functions_have_no_motzkin_certificate():
+    """AND, OR, NOT are computed by neurons, so the system is feasible: no certificate."""
+    for sol in D.boolean_weights().values():
+        assert D.motzkin_certificate(sol["table"], sol["n"]) is None
+
+
+def test_a_certificate_with_a_negative_multiplier_is_rejected():
+    """(-1, 1, 1, 1) sums AND's rows to 0 with strict mass 1, so only lambda >= 0 rejects it
+    (it would 'prove' that AND, a threshold function, is not one)."""
+    lam = (-1, 1, 1, 1)
+    # AND's rows as c_i . (w_1, w_2, w_0): -(x_i, -1) for f = 0, (x_i, -1) for f = 1
+    c = np.array([[0, 0, 1], [0, -1, 1], [-1, 0, 1], [1, 1, -1]])
+    assert np.array_equal(np.array(lam) @ c, [0, 0, 0])  # the weighted sum reads 0 > 0
+    assert not D.check_certificate((0, 0, 0, 1), 2, lam)
+    assert D.check_certificate(D.XOR_TABLE, 2, (1, 1, 1, 1))
+
+
+def test_xor_inequalities_are_the_truth_table_system():
+    """lhs_i = c_i . (w_1, w_2, w_0) is s_i = w.x_i - w_0 on true rows and -s_i on false rows."""
+    proof = D.xor_infeasibility()
+    for rel, lhs, f in zip(proof["system"], proof["lhs"], D.XOR_TABLE, strict=True):
+        s = rel.lhs
+        assert sp.expand(lhs - (s if f else -s)) == 0
+    (w1, w2), w0 = D.weight_symbols(2)
+    assert proof["lhs"][1] == w2 - w0 and proof["lhs"][3] == w0 - w1 - w2
+
+
+def test_check_xor_formula_default_threshold_is_one_half():
+    """The default threshold 1/2: an expression with values 0, 1/4, 1/4, 0 is XOR only above 0."""
+    x1, x2 = D.input_symbols(2)
+    quarter = (x1 + x2 - 2 * x1 * x2) / 4
+    assert not D.check_xor_formula(quarter, (x1, x2))
+    assert not D.check_xor_formula(quarter, (x1, x2), threshold=sp.Rational(1, 2))
+    assert D.check_xor_formula(quarter, (x1, x2), threshold=0)
+
+
 def test_xor_polynomials():
     p = D.xor_polynomials()
     x1, x2 = p["symbols"]

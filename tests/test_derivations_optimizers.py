@@ -207,6 +207,25 @@ def test_nadam_forms():
     assert not D.is_zero(broken - r["nesterov"])
 
 
+def test_nadam_forms_difference_closed_form():
+    """Both forms are w - eta gamma^2 v - eta (1 - gamma^2) h p for the gradient point p
+    (p = w for Dozat, p = w - eta gamma v for the slide), so slide - Dozat is
+    eta^2 gamma (1 - gamma^2) h v: zero only for v = 0 (or gamma = 0)."""
+    r = D.nadam_forms()
+    w, v = sp.symbols("w v", real=True)
+    h = sp.Symbol("h", positive=True)
+    eta, g = D.eta, D.gamma
+
+    def by_hand(p):
+        return w - eta * g**2 * v - eta * (1 - g**2) * h * p
+
+    assert D.is_zero(r["dozat"] - by_hand(w))
+    assert D.is_zero(r["slide"] - by_hand(w - eta * g * v))
+    assert D.is_zero(r["difference"] - eta**2 * g * (1 - g**2) * h * v)
+    # a look-ahead without gamma (w - eta v) would give eta^2 (1 - gamma^2) h v instead
+    assert not D.is_zero(r["difference"] - eta**2 * (1 - g**2) * h * v)
+
+
 def test_nadam_forms_nesterov_is_the_optimizers_nag():
     """The symbolic NAG of nadam_forms is what Nesterov(form="lookahead") does: start the
     optimizer at theta = w + eta*gamma*v with velocity v, step once on h/2 w^2, and its
