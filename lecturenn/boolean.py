@@ -218,7 +218,8 @@ def compile_dnf(table_or_callable, n: int) -> ThresholdNetwork:
         with weights :math:`W_{rj} = 2r_j - 1 = \pm 1` and threshold
         :math:`b_r = |r| - \tfrac12` (the number of positive literals minus one half);
         the output neuron is the OR of the hidden ones: :math:`v = (1, \dots, 1)`,
-        :math:`v_0 = \tfrac12`. So :math:`H` = the number of true rows :math:`\le 2^n`.
+        :math:`v_0 = \tfrac12`. So :math:`H` is the number of true rows, at most :math:`2^n - 1`
+        for a non-constant function.
         Constant functions get no hidden neuron: :math:`v_0 = \tfrac12` for the
         constant 0 (no true row) and :math:`v_0 = -\tfrac12` for the constant 1.
 
