@@ -547,12 +547,12 @@ class Momentum(Optimizer):
         v := \gamma v + (1-\gamma)\,\nabla\mathcal{L}(w, x_i), \qquad w := w - \eta v.
 
     Polyak's heavy ball :math:`w_{k+1} = w_k - a\nabla\mathcal{L}(w_k) +
-    b(w_k - w_{k-1})` and the form :math:`u := \gamma u + a\nabla\mathcal{L}`,
-    :math:`w := w - u` of PyTorch's ``SGD(momentum=...)`` produce **the same points** when
+    b(w_k - w_{k-1})` and the form :math:`z := \gamma z + a\nabla\mathcal{L}`,
+    :math:`w := w - z` of PyTorch's ``SGD(momentum=...)`` produce **the same points** when
 
     .. math::
 
-        b = \gamma, \qquad a = \eta(1-\gamma), \qquad u = \eta v
+        b = \gamma, \qquad a = \eta_{\text{hb}} = \eta(1-\gamma), \qquad z = \eta v
 
     (:func:`lecturenn.derivations.optimizers.momentum_heavy_ball_equivalence`). So the
     slide's :math:`\eta` is :math:`1/(1-\gamma)` times the learning rate of the

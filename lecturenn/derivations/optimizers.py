@@ -130,20 +130,20 @@ def momentum_heavy_ball_equivalence() -> dict:
     r"""One step of the slide's momentum and of the heavy ball from corresponding states.
 
     Slide: :math:`v' = \gamma v + (1-\gamma)g`, :math:`w' = w - \eta v'`. Heavy ball
-    (PyTorch ``SGD(momentum=gamma)``): :math:`u' = \gamma u + \eta_{hb} g`,
-    :math:`w'' = w - u'`. Polyak (1964): :math:`w_{k+1} = w_k - a g_k + b (w_k -
-    w_{k-1})`. With :math:`u = \eta v`, :math:`\eta_{hb} = \eta(1-\gamma)`,
-    :math:`a = \eta(1-\gamma)`, :math:`b = \gamma` and :math:`w_k - w_{k-1} = -\eta v`,
-    the three new points coincide and :math:`u' = \eta v'` again, so by induction the
-    sequences coincide (both start from :math:`v_0 = u_0 = 0`).
+    (PyTorch ``SGD(momentum=gamma)``): :math:`z' = \gamma z + \eta_{\text{hb}} g`,
+    :math:`w'' = w - z'`. Polyak (1964): :math:`w_{k+1} = w_k - a g_k + b (w_k -
+    w_{k-1})`. With :math:`z = \eta v`, :math:`\eta_{\text{hb}} = \eta(1-\gamma)`,
+    :math:`a = \eta_{\text{hb}}`, :math:`b = \gamma` and :math:`w_k - w_{k-1} = -\eta v`,
+    the three new points coincide and :math:`z' = \eta v'` again, so by induction the
+    sequences coincide (both start from :math:`v_0 = z_0 = 0`).
     """
     w, v, g = sp.symbols("w v g", real=True)
     eta_hb = sp.Symbol("eta_hb", positive=True)
     v1 = gamma * v + (1 - gamma) * g
     w_slide = w - eta * v1
-    u = eta * v
-    u1 = gamma * u + eta_hb * g
-    w_hb = w - u1
+    z = eta * v  # the heavy ball's velocity
+    z1 = gamma * z + eta_hb * g
+    w_hb = w - z1
     w_polyak = w - sp.Symbol("a") * g + sp.Symbol("b") * (-eta * v)
     mapping = {eta_hb: eta * (1 - gamma)}
     solved = sp.solve(sp.expand(w_slide - w_hb), eta_hb)
@@ -153,7 +153,7 @@ def momentum_heavy_ball_equivalence() -> dict:
         "lr_mapping": sp.Eq(eta_hb, eta * (1 - gamma)),
         "solved_lr": solved,
         "points_equal": is_zero((w_slide - w_hb).subs(mapping)),
-        "state_maps": is_zero((u1 - eta * v1).subs(mapping)),
+        "state_maps": is_zero((z1 - eta * v1).subs(mapping)),
         "polyak_equal": is_zero(
             w_polyak.subs({sp.Symbol("a"): eta * (1 - gamma), sp.Symbol("b"): gamma})
             - w_slide),
