@@ -65,6 +65,37 @@ def test_broken_recurrences_fail(monkeypatch):
     assert not D.check_backprop_recurrence(net)
 
 
+def test_wrong_backward_recurrence_fails():
+    """The recurrence itself broken, not only one final gradient: each wrong summand fails."""
+    net = D.symbolic_network((2, 3, 2))
+    assert D.check_backprop_recurrence(net, backward_term=lambda e, z, w: e * z * w)
+    assert not D.check_backprop_recurrence(net, backward_term=lambda e, z, w: e * w)  # z forgotten
+    assert not D.check_backprop_recurrence(net, backward_term=lambda e, z, w: e * z)  # w forgotten
+    assert not D.check_backprop_recurrence(net, backward_term=lambda e, z, w: -e * z * w)
+    deep = D.symbolic_network((2, 2, 2, 1))
+    assert not D.check_backprop_recurrence(deep, backward_term=lambda e, z, w: e * w)
+    # the concrete sigmoid/tanh network too (its activations are not undefined functions)
+    assert not D.check_backprop_recurrence(D.concrete_network((2, 3, 2)),
+                                           backward_term=lambda e, z, w: e * w)
+
+
+def test_wrong_recurrence_fails_also_without_the_numeric_counterexample(monkeypatch):
+    """The simplify path alone (no counterexample found) also rejects z forgotten."""
+    monkeypatch.setattr(D, "_numeric_value", lambda expr, seed=0: None)
+    net = D.symbolic_network((1, 1, 1))
+    assert D.check_backprop_recurrence(net)
+    assert not D.check_backprop_recurrence(net, backward_term=lambda e, z, w: e * w)
+
+
+def test_numeric_value_is_a_counterexample_only_when_nonzero():
+    x = sp.Symbol("x", real=True)
+    f = sp.Function("f")
+    assert D._numeric_value(sp.Integer(0)) == 0
+    assert abs(D._numeric_value(f(x) ** 2 + 1)) >= 1          # f real: never 0
+    assert abs(D._numeric_value(sp.diff(f(x) ** 2, x) - 2 * f(x) * sp.diff(f(x), x))) < 1e-12
+    assert abs(D._numeric_value(sp.diff(f(x) ** 2, x) - f(x) * sp.diff(f(x), x))) > 1e-8
+
+
 def test_matrix_form_of_the_slide():
     """Erratum: x^l = sigma(W^l x^{l-1}) needs the transpose for W^l of shape (H_{l-1}+1) x H_l."""
     for H_prev, H in [(2, 3), (2, 2), (4, 2)]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 __all__ = [
     "sigmoid_expr",
@@ -335,7 +336,12 @@ def _z(sigma, s):
     return sp.diff(sigma(t), t).subs(t, s)
 
 
-def recurrence_gradient(net: SymbolicNetwork) -> dict:
+def _slide_backward_term(eps, z, w):
+    return eps * z * w
+
+
+def recurrence_gradient(net: SymbolicNetwork,
+                        backward_term: Callable = _slide_backward_term) -> dict:
     r"""The gradient by the slides' recurrence.
 
     .. math::
@@ -347,6 +353,15 @@ def recurrence_gradient(net: SymbolicNetwork) -> dict:
     The sum runs over the neurons :math:`h = 1, \dots, H_l`; the slides' :math:`h = 0`
     would be the constant :math:`x^l_0 = -1`, which has no weights :math:`w^l_{k0}` and
     does not depend on :math:`x^{l-1}`.
+
+    Parameters
+    ----------
+    net : SymbolicNetwork
+    backward_term : callable, optional
+        ``backward_term(eps, z, w)`` is the summand of the backward recurrence,
+        :math:`\varepsilon^l_h z^l_h w^l_{kh}` by default. Another one gives a wrong
+        recurrence to show that :func:`check_backprop_recurrence` rejects it (for example
+        ``lambda eps, z, w: eps * w``, the derivative :math:`z` forgotten).
     """
     L = len(net.sizes) - 1
     outs = net.x[L][1:]
@@ -358,8 +373,8 @@ def recurrence_gradient(net: SymbolicNetwork) -> dict:
         H_prev = net.sizes[l - 1]
         new = []
         for k in range(1, H_prev + 1):
-            term = sum((eps[l][h] * z[l][h] * net.W[l - 1][k, h] for h in range(net.sizes[l])),
-                       sp.Integer(0))
+            term = sum((backward_term(eps[l][h], z[l][h], net.W[l - 1][k, h])
+                        for h in range(net.sizes[l])), sp.Integer(0))
             new.append(term)
         eps[l - 1] = new
     grads = {}
@@ -371,21 +386,62 @@ def recurrence_gradient(net: SymbolicNetwork) -> dict:
     return grads
 
 
-def check_backprop_recurrence(net: SymbolicNetwork | None = None) -> bool:
+def check_backprop_recurrence(net: SymbolicNetwork | None = None,
+                              backward_term: Callable = _slide_backward_term) -> bool:
     r"""Prove ``simplify(direct - recurrence) == 0`` for every weight of ``net``.
 
     With the default network (2–3–2, arbitrary activations and loss) this is the
     BackProp theorem of the slides for that architecture; the recurrence is
-    :func:`recurrence_gradient`.
+    :func:`recurrence_gradient` with the summand ``backward_term(eps, z, w)``, by default
+    :math:`\varepsilon^l_h z^l_h w^l_{kh}`. A wrong summand makes the check return False:
+    ``check_backprop_recurrence(backward_term=lambda eps, z, w: eps * w)`` (the derivative
+    :math:`z^l_h` left out of the recurrence) is False.
+
+    A difference that ``expand`` does not reduce to 0 is first evaluated at one concrete
+    point, with concrete smooth functions in place of the undefined ones: a clearly nonzero
+    value is a counterexample (False at once); otherwise ``simplify`` decides.
+
+    Parameters
+    ----------
+    net : SymbolicNetwork, optional
+        Default: ``symbolic_network((2, 3, 2))``.
+    backward_term : callable, optional
+        Passed to :func:`recurrence_gradient`.
     """
     net = symbolic_network() if net is None else net
     d = direct_gradient(net)
-    r = recurrence_gradient(net)
+    r = recurrence_gradient(net, backward_term=backward_term)
     for w in net.weights:
         diff = sp.expand(d[w] - r[w])  # enough when both sides use the same z objects
-        if diff != 0 and sp.simplify(diff) != 0:
+        if diff == 0:
+            continue
+        witness = _numeric_value(diff)  # fast and decisive when clearly nonzero
+        if witness is not None and abs(witness) > 1e-8:
+            return False
+        if sp.simplify(diff) != 0:
             return False
     return True
+
+
+def _numeric_value(expr, seed: int = 0) -> complex | None:
+    r"""``expr`` at one concrete point: a counterexample when it is far from 0.
+
+    Every symbol gets a random value in :math:`[-1, 1]`, and every undefined function
+    (:math:`\sigma^l`, :math:`\mathcal{L}`) a concrete smooth one,
+    :math:`\sum_j \bigl(\sin(t_j + \tfrac{j}{3}) + t_j^2/(j+1)\bigr) + \tfrac15\prod_j t_j`.
+    A clearly nonzero value means the identity fails for that activation and loss (so it
+    is not an identity); ``None`` when the value is not a number.
+    """
+    gen = np.random.default_rng(seed)
+    expr = expr.subs({s: sp.Float(gen.uniform(-1, 1))
+                      for s in sorted(expr.free_symbols, key=str)})
+    for f, k in {a.func: len(a.args) for a in expr.atoms(AppliedUndef)}.items():
+        t = sp.symbols(f"t_1:{k + 1}")
+        body = sum((sp.sin(tj + sp.Rational(j, 3)) + tj**2 / (j + 1)
+                    for j, tj in enumerate(t, start=1)), sp.Integer(0)) + sp.Mul(*t) / 5
+        expr = expr.subs(f, sp.Lambda(t, body))
+    value = expr.doit().rewrite(sp.exp).evalf()
+    return complex(value) if value.is_number and not value.has(sp.Function) else None
 
 
 # ---------------------------------------------------------------------------------------
