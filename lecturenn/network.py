@@ -263,6 +263,7 @@ class Network:
                         where=f"layer 0 ({self.layers[0]!r})", owner="the network")
 
     def _forward(self, X, train):
+        r"""The forward pass, :math:`x^l = \sigma^l(S^l)`, :math:`l = 1, \dots, L` (no checks)."""
         for lay in self.layers:
             X = lay.forward(X, train)
         self._out_shape = X.shape  # what backward() expects
@@ -323,6 +324,12 @@ class Network:
         self._backward(g, record)
 
     def _backward(self, grad_out, record=None):
+        r"""The backward pass, layers :math:`L, \dots, 1` (no checks).
+
+        Layer :math:`l` turns :math:`\partial Q/\partial x^l` into the gradient of its
+        weights and returns :math:`\partial Q/\partial x^{l-1}`; the first layer's input
+        gradient is not needed unless ``record`` asks for it.
+        """
         g = grad_out
         last = len(self.layers) - 1
         for j in range(last, -1, -1):

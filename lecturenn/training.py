@@ -493,6 +493,7 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
 
 
 def _sg_loop(net, X, y, loss, params, lr, lam, tol, patience, max_steps, gen, Q, hist):
+    r"""The loop of :func:`sg_backprop`: pick, BackProp, step, update :math:`Q`, stop rule."""
     n = X.shape[0]
     calm = 0
     for k in range(1, max_steps + 1):
