@@ -320,7 +320,7 @@ class Dense(Layer):
         return self._W1, self._W0, self._W1T
 
     def forward(self, x, train=False):
-        W1, W0, _ = self._weight_views()
+        W1, W0, _ = self._weight_views()  # views of W[1:] (weights) and W[0] (thresholds)
         S = x @ W1
         S -= W0
         out = self.activation.value(S)
