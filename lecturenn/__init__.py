@@ -2,22 +2,26 @@
 
 One module per idea of the lecture, named so that a reader finds the code of a slide:
 
-==========================  ==============================================================
-module                      slides
-==========================  ==============================================================
-``lecturenn.neuron``        «Искусственный нейрон — линейная модель классификации»
-``lecturenn.boolean``       «Нейронная реализация булевых функций», «функция XOR»
-``lecturenn.perceptron``    «Перцептрон Розенблатта (1957)»
-``lecturenn.activations``   the activation functions σ, including «ReLU и PReLU»
-``lecturenn.losses``        «Напоминание: модели классификации и регрессии» (the losses L)
-``lecturenn.layers``        «Обобщение: полносвязная нейронная сеть с L слоями»
-``lecturenn.network``       «Алгоритм обратного распространения ошибки BackProp»
-``lecturenn.training``      «Напоминание: алгоритм SG», the training loop
-``lecturenn.gradcheck``     finite-difference checks of every gradient
-``lecturenn.optim``         «Метод накопления инерции», «Адаптивные градиенты», Adam, Nadam,
-                            «gradient clipping»
-``lecturenn.derivations``   the SymPy derivations of every chapter (imports SymPy)
-==========================  ==============================================================
+=============================  ==============================================================
+module                         slides
+=============================  ==============================================================
+``lecturenn.neuron``           «Искусственный нейрон — линейная модель классификации»
+``lecturenn.boolean``          «Нейронная реализация булевых функций», «функция XOR»
+``lecturenn.perceptron``       «Перцептрон Розенблатта (1957)»
+``lecturenn.activations``      the activation functions σ, including «ReLU и PReLU»
+``lecturenn.losses``           «Напоминание: модели классификации и регрессии» (the losses L)
+``lecturenn.layers``           «Обобщение: полносвязная нейронная сеть с L слоями»
+``lecturenn.network``          «Алгоритм обратного распространения ошибки BackProp»
+``lecturenn.training``         «Напоминание: алгоритм SG», the training loop
+``lecturenn.gradcheck``        finite-difference checks of every gradient
+``lecturenn.serialization``    saving and loading weights (``.npz``, no pickle)
+``lecturenn.optim``            a package, one module per slide: ``sgd`` «алгоритм SG»,
+                               ``momentum`` «Метод накопления инерции», ``adaptive``
+                               «Адаптивные градиенты», ``combined`` «Комбинированные
+                               градиентные методы», ``clipping`` «gradient clipping»
+``lecturenn.testfunctions``    the optimizers' test landscapes (ravine, saddle, Rosenbrock)
+``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
+=============================  ==============================================================
 
 The names most used in exercises are importable from the top level::
 

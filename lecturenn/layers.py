@@ -142,6 +142,15 @@ class Layer:
         """A JSON-serialisable description (``{"type": ClassName, ...}``)."""
         raise NotImplementedError
 
+    def trace_quantities(self):
+        r"""The slide's :math:`S^l` and :math:`z^l = \sigma'(S^l)` of the last forward pass.
+
+        :meth:`lecturenn.network.Network.forward_trace` records them for every layer. The
+        default, for a layer without a weighted sum and an activation (dropout,
+        normalization), is ``(None, None)``.
+        """
+        return None, None
+
     @classmethod
     def from_config(cls, cfg: dict, rng=0, dtype=np.float64):
         """Build the layer from the keyword arguments of its config."""
@@ -252,7 +261,7 @@ class Dense(Layer):
     :math:`\partial Q/\partial x^l = \varepsilon^l/n` (it already carries the factor
     :math:`1/n`), and the result is :math:`\partial Q/\partial x^{l-1} = \varepsilon^{l-1}/n`.
     The sum runs over the real neurons :math:`h \ge 1` only, and no error is computed
-    for the constant :math:`x_0 = -1` (see the erratum of chapter 2).
+    for the constant :math:`x_0 = -1` (see the erratum of the BackProp chapter).
 
     Parameters
     ----------
@@ -335,6 +344,10 @@ class Dense(Layer):
         r"""The derivative :math:`z^l = \sigma'(S^l)` at the cached forward pass."""
         c = self.cache
         return self.activation.derivative(c.S, c.x_out)
+
+    def trace_quantities(self):
+        r"""``(S, z)``: the weighted sums :math:`S^l` and :math:`z^l` of the last forward pass."""
+        return self.cache.S, self.z()
 
     def backward(self, grad_out, need_input_grad=True):
         c = self.cache

@@ -44,6 +44,7 @@ from lecturenn.activations import Activation, get_activation
 from lecturenn.layers import Dense, Layer, layer_from_config
 from lecturenn.losses import Loss, get_loss
 from lecturenn.parameter import Parameter, first_duplicate, load_arrays
+from lecturenn.serialization import load, register_model, save
 
 __all__ = ["Network", "BackPropTrace"]
 
@@ -54,8 +55,9 @@ class BackPropTrace:
 
     Indices follow the slide: ``S[l]``, ``x[l]``, ``z[l]``, ``eps[l]`` for layers
     :math:`l = 1, \dots, L`; ``x[0]`` is the input and ``S[0] = z[0] = None``. Rows are the
-    objects :math:`i`. Layers that are not :class:`lecturenn.layers.Dense` (e.g. dropout)
-    have ``S[l] = z[l] = None``.
+    objects :math:`i`. Each layer reports its own :math:`S^l, z^l` by
+    :meth:`lecturenn.layers.Layer.trace_quantities`; a layer without a weighted sum (e.g.
+    dropout) has ``S[l] = z[l] = None``.
 
     Attributes
     ----------
@@ -83,6 +85,7 @@ class BackPropTrace:
     grads: dict = field(default_factory=dict)
 
 
+@register_model("lecturenn.Network")
 class Network:
     r"""A feed-forward network :math:`a(x) = x^L`, built from widths or from layers.
 
@@ -289,13 +292,9 @@ class Network:
         tr = BackPropTrace(S=[None], x=[X], z=[None])
         for lay in self.layers:
             X = lay.forward(X, self.training)
-            c = lay.cache
-            if isinstance(lay, Dense):
-                tr.S.append(c.S)
-                tr.z.append(lay.z())
-            else:
-                tr.S.append(None)
-                tr.z.append(None)
+            S, z = lay.trace_quantities()
+            tr.S.append(S)
+            tr.z.append(z)
             tr.x.append(X)
         self._out_shape = X.shape
         return tr
@@ -423,16 +422,15 @@ class Network:
 
         See :func:`lecturenn.serialization.save`.
         """
-        from lecturenn.serialization import save
-
         return save(self, path)
 
     @classmethod
     def load(cls, path) -> Network:
         """Rebuild a saved network; see :func:`lecturenn.serialization.load`."""
-        from lecturenn.serialization import load
-
-        return load(path)
+        net = load(path)
+        if not isinstance(net, cls):
+            raise TypeError(f"{str(path)!r} holds a {type(net).__name__}, not a {cls.__name__}")
+        return net
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(lay) for lay in self.layers)

@@ -5,6 +5,11 @@ The file holds one array per parameter, under the parameter's name (``"layers.0.
 unicode scalar, so ``numpy.load(path, allow_pickle=False)`` reads everything). Loading
 checks the file against the model first (the architecture, then the names, shapes and
 dtypes of the arrays) and changes nothing unless everything matches.
+
+This module knows no model class: a model class registers itself with :func:`register_model`
+under the ``"format"`` of its config (``lecturenn.network.Network`` does, as
+``"lecturenn.Network"``), and :func:`load` rebuilds what the stored config names. So
+``lecturenn.network`` imports this module and not the other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import numpy as np
 from lecturenn._validation import describe
 from lecturenn.parameter import load_arrays
 
-__all__ = ["save", "load_into", "load", "ARCHITECTURE_KEY"]
+__all__ = ["save", "load_into", "load", "register_model", "MODEL_FORMATS", "ARCHITECTURE_KEY"]
 
 #: the key of the JSON architecture inside the ``.npz`` file
 ARCHITECTURE_KEY = "__architecture__"
@@ -31,13 +36,32 @@ def _path(path) -> Path:
     return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
 
 
-def _network(net, where: str):
-    from lecturenn.network import Network
+#: model classes by the ``"format"`` entry of their config (see :func:`register_model`)
+MODEL_FORMATS: dict[str, type] = {}
 
-    if not isinstance(net, Network):
-        raise TypeError(f"net of {where} must be a lecturenn.network.Network, "
-                        f"got {describe(net)}")
-    return Network
+
+def register_model(fmt: str):
+    """Class decorator: make a model class savable and loadable under the config format ``fmt``.
+
+    The class must have ``config()`` (a JSON-serialisable dict whose ``"format"`` is
+    ``fmt``), a class method ``from_config(cfg, rng=...)`` and ``named_parameters()``.
+    """
+    def deco(cls):
+        MODEL_FORMATS[fmt] = cls
+        return cls
+    return deco
+
+
+def _model_names() -> str:
+    return " or ".join(f"{c.__module__}.{c.__qualname__}" for c in MODEL_FORMATS.values())
+
+
+def _model(net, where: str):
+    """The registered class of ``net``, or a TypeError naming what was expected."""
+    for cls in MODEL_FORMATS.values():
+        if isinstance(net, cls):
+            return cls
+    raise TypeError(f"net of {where} must be a {_model_names()}, got {describe(net)}")
 
 
 def _json_config(net) -> dict:
@@ -68,11 +92,11 @@ def save(net, path) -> Path:
     ValueError
         If :func:`load` could not rebuild the architecture (then nothing is written).
     """
-    Network = _network(net, "save")
+    model = _model(net, "save")
     p = _path(path)
     cfg = _json_config(net)
     try:
-        Network.from_config(cfg)
+        model.from_config(cfg)
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"cannot save {net!r}: load() could not rebuild its architecture ({exc}); register "
@@ -151,7 +175,7 @@ def load_into(net, path) -> None:
         differ from the model's (missing or extra names), a shape differs, a dtype differs,
         or a value is not finite. Nothing is loaded in that case.
     """
-    _network(net, "load_into")
+    _model(net, "load_into")
     data = _read(path)
     where = f"the weights file {str(_path(path))!r}"
     cfg = _stored_config(data, path)
@@ -165,7 +189,7 @@ def load_into(net, path) -> None:
 
 
 def load(path, rng=0):
-    """Rebuild a :class:`lecturenn.network.Network` from a file written by :func:`save`.
+    """Rebuild a model (a :class:`lecturenn.network.Network`) from a file written by :func:`save`.
 
     Parameters
     ----------
@@ -178,15 +202,19 @@ def load(path, rng=0):
     Returns
     -------
     lecturenn.network.Network
-        The network with the stored architecture and weights.
+        The network with the stored architecture and weights (generally: an instance of the
+        class registered with :func:`register_model` under the stored config's format).
     """
-    from lecturenn.network import Network
-
     data = _read(path)
     cfg = _stored_config(data, path)
     if cfg is None:
         raise ValueError(f"{str(_path(path))!r} holds no architecture ({ARCHITECTURE_KEY!r}); "
                          "build the network yourself and use load_into(net, path)")
-    net = Network.from_config(cfg, rng=rng)
+    fmt = cfg.get("format") if isinstance(cfg, dict) else None
+    cls = MODEL_FORMATS.get(fmt) if isinstance(fmt, str) else None
+    if cls is None:
+        raise ValueError(f"the architecture stored in {str(_path(path))!r} has the format "
+                         f"{fmt!r}; known formats: {sorted(MODEL_FORMATS)}")
+    net = cls.from_config(cfg, rng=rng)
     load_into(net, path)
     return net

@@ -1,4 +1,4 @@
-"""Chapter 2 derivations: asserted, and shown to fail on broken formulas."""
+"""The BackProp chapter's derivations: asserted, and shown to fail on broken formulas."""
 
 import numpy as np
 import pytest

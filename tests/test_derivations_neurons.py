@@ -1,4 +1,4 @@
-"""Tests of lecturenn.derivations.neurons: exact derivations of chapter 1."""
+"""Tests of lecturenn.derivations.neurons: exact derivations of the neuron chapter."""
 
 from fractions import Fraction
 from itertools import product

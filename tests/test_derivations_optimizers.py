@@ -1,4 +1,4 @@
-"""The SymPy derivations of chapter 3 hold, are tied to the numeric code, and fail when broken."""
+"""The optimizers chapter: its SymPy derivations hold, match the numeric code, fail when broken."""
 
 import numpy as np
 import pytest

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
-NOTEBOOKS = sorted(BOOK.glob("ch*.ipynb"))
+NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 
 
 def test_there_are_chapter_notebooks():

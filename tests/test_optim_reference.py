@@ -371,9 +371,10 @@ def test_nadam_slide_reference():
 def test_nadam_slide_two_gradient_reading():
     """The literal reading of the slide (v, G with the gradient at w, a second gradient at
     the look-ahead point) is a third method: it differs from the one-gradient reading
-    Nadam(variant="slide"); on the ravine of chapter 3 (eta = 0.1, 150 steps) it converges,
-    on Rosenbrock's function (eta = 0.02) its gradient overflows at step 6 (the one-gradient
-    reading's at step 7). These are the numbers the chapter's Nadam experiment states."""
+    Nadam(variant="slide"); on the ravine of the optimizers chapter (eta = 0.1, 150 steps) it
+    converges, on Rosenbrock's function (eta = 0.02) its gradient overflows at step 6 (the
+    one-gradient reading's at step 7). These are the numbers the chapter's Nadam experiment
+    states."""
     from lecturenn.testfunctions import RAVINE, ROSENBROCK
 
     path, stop = ref_nadam_slide_two_gradients(grad_list, W0, 1e-3, N_STEPS)

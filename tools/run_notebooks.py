@@ -1,7 +1,7 @@
 """Execute the chapter notebooks in place, the way they are committed.
 
-    python tools/run_notebooks.py                   # every book/ch*.ipynb
-    python tools/run_notebooks.py book/ch02_backprop.ipynb
+    python tools/run_notebooks.py                   # every book/*.ipynb
+    python tools/run_notebooks.py book/backprop.ipynb
 
 Each notebook runs top to bottom in a fresh kernel, from its own folder (as the book build
 and nbval run it). The per-cell execution timestamps that Jupyter records are removed, so
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strip-only", action="store_true",
                         help="do not execute; only remove the execution timestamps")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "book").glob("ch*.ipynb"))
+    paths = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
     for path in paths:
         if args.strip_only:
             nb = nbformat.read(path, as_version=4)

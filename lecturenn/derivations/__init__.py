@@ -1,14 +1,16 @@
-"""SymPy derivations of the lecture, one module per chapter.
+"""SymPy derivations of the lecture, one module per chapter or topic.
 
-====================================  =============================================
-module                                chapter
-====================================  =============================================
-``lecturenn.derivations.neurons``     1. The neuron and Boolean functions
-``lecturenn.derivations.backprop``    2. Multilayer networks and BackProp
-``lecturenn.derivations.optimizers``  3. Convergence heuristics
-====================================  =============================================
+=======================================  ================================================
+module                                   what it derives
+=======================================  ================================================
+``lecturenn.derivations.neurons``        the neuron and Boolean functions
+``lecturenn.derivations.activations``    the derivatives of the activation functions
+``lecturenn.derivations.losses``         the derivatives of the losses
+``lecturenn.derivations.backprop``       the BackProp recurrence and its cost
+``lecturenn.derivations.optimizers``     momentum, adaptive steps, gradient clipping
+=======================================  ================================================
 """
 
-from lecturenn.derivations import backprop, neurons, optimizers
+from lecturenn.derivations import activations, backprop, losses, neurons, optimizers
 
-__all__ = ["backprop", "neurons", "optimizers"]
+__all__ = ["activations", "backprop", "losses", "neurons", "optimizers"]

@@ -1,12 +1,7 @@
-r"""Derivations of chapter 2 (BackProp), in SymPy; the tests assert them, the notebook shows them.
+r"""Derivations of the BackProp chapter, in SymPy; the tests assert them, the notebook shows them.
 
-* Activations: :func:`check_sigmoid_derivative` (:math:`\sigma' = \sigma(1-\sigma)`),
-  :func:`check_tanh_derivative` (:math:`\tanh' = 1 - \tanh^2`),
-  :func:`check_sigmoid_via_tanh` (the stable formula used by
-  :class:`lecturenn.activations.Sigmoid`), :func:`check_relu_family_derivatives`
-  (ReLU, leaky ReLU, PReLU and :math:`\partial\,\mathrm{PReLU}/\partial\alpha`).
-* Losses: :func:`loss_expressions` and :func:`check_loss_derivative` for every loss of
-  :mod:`lecturenn.losses`; :func:`check_softmax_cross_entropy_gradient` (:math:`p - y`).
+* Activations and losses: their derivatives are checked in :mod:`lecturenn.derivations.activations`
+  and :mod:`lecturenn.derivations.losses` (their names stay importable from here).
 * The BackProp recurrence: :func:`symbolic_network` builds a small network (2–3–2 by
   default) with **arbitrary** activations :math:`\sigma^1, \sigma^2` and an **arbitrary**
   loss :math:`\mathcal{L}(a_1, \dots, a_M)` (undefined SymPy functions);
@@ -14,7 +9,7 @@ r"""Derivations of chapter 2 (BackProp), in SymPy; the tests assert them, the no
   same gradient as differentiating the superposition directly
   (``simplify(direct - recurrence) == 0`` for every weight), with the sum over the real
   neurons :math:`h \ge 1` (the slides' :math:`h = 0` is a misprinted range: see the
-  erratum of chapter 2).
+  erratum of the BackProp chapter).
 * :func:`lambdify_gradient` turns the concrete network (sigmoid hidden layer, tanh
   output, squared loss) into numeric functions to compare with :mod:`lecturenn` in
   float64 (:func:`compare_with_lecturenn`).
@@ -38,16 +33,25 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from lecturenn.derivations.activations import (
+    S,
+    check_relu_family_derivatives,
+    check_sigmoid_derivative,
+    check_sigmoid_stable_form,
+    check_sigmoid_via_tanh,
+    check_tanh_derivative,
+    sigmoid_expr,
+)
+from lecturenn.derivations.losses import (
+    a_sym,
+    c_sym,
+    check_loss_derivative,
+    check_softmax_cross_entropy_gradient,
+    loss_expressions,
+    y_sym,
+)
+
 __all__ = [
-    "sigmoid_expr",
-    "check_sigmoid_derivative",
-    "check_tanh_derivative",
-    "check_sigmoid_via_tanh",
-    "check_sigmoid_stable_form",
-    "check_relu_family_derivatives",
-    "loss_expressions",
-    "check_loss_derivative",
-    "check_softmax_cross_entropy_gradient",
     "SymbolicNetwork",
     "symbolic_network",
     "direct_gradient",
@@ -64,182 +68,21 @@ __all__ = [
     "count_finite_difference_ops",
     "check_backprop_cost_identity",
     "cost_orders",
+    # moved to lecturenn.derivations.activations and .losses, importable from here as before
+    "sigmoid_expr",
+    "check_sigmoid_derivative",
+    "check_tanh_derivative",
+    "check_sigmoid_via_tanh",
+    "check_sigmoid_stable_form",
+    "check_relu_family_derivatives",
+    "loss_expressions",
+    "check_loss_derivative",
+    "check_softmax_cross_entropy_gradient",
+    "S",
+    "a_sym",
+    "y_sym",
+    "c_sym",
 ]
-
-S = sp.Symbol("S", real=True)
-
-
-# ---------------------------------------------------------------------------------------
-# Activations
-# ---------------------------------------------------------------------------------------
-def sigmoid_expr(t):
-    r"""The logistic sigmoid :math:`1/(1 + e^{-t})` as a SymPy expression."""
-    return 1 / (1 + sp.exp(-t))
-
-
-def check_sigmoid_derivative(claimed: Callable = lambda sig: sig * (1 - sig)) -> bool:
-    r"""Prove :math:`\frac{d}{dS}\sigma(S) = \sigma(S)(1 - \sigma(S))`.
-
-    ``claimed(sigma)`` builds the claimed derivative from the expression :math:`\sigma(S)`;
-    a wrong claim (e.g. ``lambda s: s * (1 + s)``) returns False.
-    """
-    sig = sigmoid_expr(S)
-    return sp.simplify(sp.diff(sig, S) - claimed(sig)) == 0
-
-
-def check_tanh_derivative(claimed: Callable = lambda th: 1 - th**2) -> bool:
-    r"""Prove :math:`\tanh'(S) = 1 - \tanh^2(S)`.
-
-    ``claimed(tanh(S))`` as in :func:`check_sigmoid_derivative`.
-    """
-    th = sp.tanh(S)
-    return sp.simplify((sp.diff(th, S) - claimed(th)).rewrite(sp.exp)) == 0
-
-
-def check_sigmoid_via_tanh() -> bool:
-    r"""Prove :math:`\frac{1}{1+e^{-S}} = \frac12\bigl(1 + \tanh\frac S2\bigr)`.
-
-    An overflow-free form, but one that loses the relative accuracy of small values
-    (:math:`1 + \tanh` cancels for :math:`S \ll 0`); the code uses
-    :func:`check_sigmoid_stable_form` instead.
-    """
-    lhs = sigmoid_expr(S)
-    rhs = sp.Rational(1, 2) * (1 + sp.tanh(S / 2))
-    return sp.simplify((lhs - rhs).rewrite(sp.exp)) == 0
-
-
-def check_sigmoid_stable_form(
-    pos_branch: Callable = lambda e: 1 / (1 + e),
-    neg_branch: Callable = lambda e: e / (1 + e),
-) -> bool:
-    r"""Prove the form :class:`lecturenn.activations.Sigmoid` computes, on each side of 0.
-
-    With :math:`e = e^{-|S|} \in (0, 1]` (never overflows):
-    :math:`\sigma(S) = 1/(1+e)` for :math:`S \ge 0` and :math:`\sigma(S) = e/(1+e)` for
-    :math:`S < 0`; both equal :math:`1/(1+e^{-S})`, with no cancellation in either tail.
-    """
-    pos = sp.Symbol("S", positive=True)
-    neg = sp.Symbol("S", negative=True)
-    e_pos, e_neg = sp.exp(-sp.Abs(pos)), sp.exp(-sp.Abs(neg))
-    ok_pos = sp.simplify(pos_branch(e_pos) - sigmoid_expr(pos)) == 0
-    ok_neg = sp.simplify(neg_branch(e_neg) - sigmoid_expr(neg)) == 0
-    ok_zero = sp.simplify(pos_branch(sp.Integer(1)) - sigmoid_expr(sp.Integer(0))) == 0
-    return bool(ok_pos and ok_neg and ok_zero)
-
-
-def check_relu_family_derivatives(alpha_claimed: Callable | None = None) -> dict[str, bool]:
-    r"""Derivatives of ReLU, leaky ReLU and PReLU on each side of 0.
-
-    ReLU :math:`\max\{0,S\}`: derivative 1 for :math:`S > 0`, 0 for :math:`S < 0`.
-    (P/Leaky)ReLU :math:`\max\{0,S\} + \alpha\min\{0,S\}`: 1 and :math:`\alpha`; and for PReLU
-    :math:`\partial/\partial\alpha = \min\{0, S\}` (0 and :math:`S`). ``alpha_claimed(S)``
-    replaces the claimed :math:`\partial/\partial\alpha` for :math:`S < 0` (default :math:`S`).
-    Returns a dict of checks, each True when it holds.
-    """
-    pos = sp.Symbol("s_pos", positive=True)
-    neg = -sp.Symbol("s_abs", positive=True)
-    alpha = sp.Symbol("alpha", real=True)
-    relu = sp.Max(0, S)
-    prelu = sp.Max(0, S) + alpha * sp.Min(0, S)
-    d_relu = sp.diff(relu, S)
-    d_prelu = sp.diff(prelu, S)
-    d_alpha = sp.diff(prelu, alpha)
-    alpha_neg = (lambda s: s) if alpha_claimed is None else alpha_claimed
-    return {
-        "relu, S>0": sp.simplify(d_relu.subs(S, pos) - 1) == 0,
-        "relu, S<0": sp.simplify(d_relu.subs(S, neg)) == 0,
-        "prelu, S>0": sp.simplify(d_prelu.subs(S, pos) - 1) == 0,
-        "prelu, S<0": sp.simplify(d_prelu.subs(S, neg) - alpha) == 0,
-        "prelu d/dalpha, S>0": sp.simplify(d_alpha.subs(S, pos)) == 0,
-        "prelu d/dalpha, S<0": sp.simplify(d_alpha.subs(S, neg) - alpha_neg(neg)) == 0,
-    }
-
-
-# ---------------------------------------------------------------------------------------
-# Losses
-# ---------------------------------------------------------------------------------------
-a_sym = sp.Symbol("a", real=True)
-y_sym = sp.Symbol("y", real=True)
-c_sym = sp.Symbol("c", positive=True)
-
-
-def loss_expressions() -> dict[str, dict]:
-    r"""Each loss of :mod:`lecturenn.losses` as a function of output :math:`a` and target :math:`y`.
-
-    Returns a dict ``name -> {"L": expr, "claimed": expr, "regions": [...]}`` where
-    ``claimed`` is the derivative :math:`\partial\mathcal{L}/\partial a` that the code uses
-    and ``regions`` lists substitutions (sides of a kink) on which it is checked; ``[{}]``
-    means everywhere.
-    """
-    e = a_sym - y_sym
-    M = a_sym * y_sym
-    pos = sp.Symbol("d", positive=True)
-    half = sp.Rational(1, 2)
-    return {
-        "squared": {"L": half * e**2, "claimed": e, "regions": [{}]},
-        "absolute": {
-            "L": sp.Abs(e), "claimed": sp.sign(e),
-            "regions": [{a_sym: y_sym + pos}, {a_sym: y_sym - pos}],
-        },
-        "epsilon_insensitive": {
-            "L": sp.Max(sp.Abs(e) - c_sym, 0),
-            "claimed": sp.sign(e) * sp.Heaviside(sp.Abs(e) - c_sym),
-            "regions": [{a_sym: y_sym + c_sym + pos}, {a_sym: y_sym - c_sym - pos},
-                        {a_sym: y_sym + c_sym / (2 + pos)}, {a_sym: y_sym - c_sym / (2 + pos)}],
-        },
-        # margin losses: y in {-1, +1}; the code's derivative -y sigma(-M), with sigma(-M)
-        # computed by lecturenn.activations.Sigmoid (its form: check_sigmoid_stable_form)
-        "logistic": {
-            "L": sp.log(1 + sp.exp(-M)),
-            "claimed": -y_sym * sigmoid_expr(-M),
-            "regions": [{y_sym: 1}, {y_sym: -1}],
-        },
-        "hinge": {
-            "L": sp.Max(1 - M, 0),
-            "claimed": -y_sym * sp.Heaviside(1 - M),
-            "regions": [{y_sym: 1, a_sym: 1 - pos}, {y_sym: 1, a_sym: 1 + pos},
-                        {y_sym: -1, a_sym: -1 + pos}, {y_sym: -1, a_sym: -1 - pos}],
-        },
-    }
-
-
-def check_loss_derivative(name: str, claimed=None) -> bool:
-    r"""Prove that the derivative used by the code equals :math:`\partial\mathcal{L}/\partial a`.
-
-    Parameters
-    ----------
-    name : str
-        A key of :func:`loss_expressions`.
-    claimed : sympy expression, optional
-        Replace the code's formula (to see a wrong one fail).
-    """
-    spec = loss_expressions()[name]
-    d = sp.diff(spec["L"], a_sym)
-    cl = spec["claimed"] if claimed is None else claimed
-    for reg in spec["regions"]:
-        diff = (d - cl).subs(reg)
-        diff = sp.simplify(diff.rewrite(sp.exp))
-        if diff != 0:
-            return False
-    return True
-
-
-def check_softmax_cross_entropy_gradient(M: int = 3, claimed=None) -> bool:
-    r"""Prove :math:`\partial\mathcal{L}/\partial a_m = p_m - [m = y]` for softmax + cross-entropy.
-
-    :math:`\mathcal{L} = \ln\sum_k e^{a_k} - a_y` for every label :math:`y` and every
-    :math:`m` with :math:`M` symbolic scores. ``claimed(p, m, y)`` replaces the formula.
-    """
-    a = sp.symbols(f"a_0:{M}", real=True)
-    Z = sum(sp.exp(ak) for ak in a)
-    p = [sp.exp(ak) / Z for ak in a]
-    cl = (lambda p, m, y: p[m] - (1 if m == y else 0)) if claimed is None else claimed
-    for y in range(M):
-        L = sp.log(Z) - a[y]
-        for m in range(M):
-            if sp.simplify(sp.diff(L, a[m]) - cl(p, m, y)) != 0:
-                return False
-    return True
 
 
 # ---------------------------------------------------------------------------------------

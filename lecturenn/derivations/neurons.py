@@ -1,7 +1,7 @@
-r"""Derivations of chapter 1 (the neuron and Boolean functions), in exact arithmetic.
+r"""Derivations of the neuron chapter (the neuron and Boolean functions), in exact arithmetic.
 
 Every function returns SymPy objects or exact rationals that the tests assert and the
-notebook ``book/ch01_neurons.ipynb`` displays.
+notebook ``book/neurons.ipynb`` displays.
 
 * :func:`truth_table_system`: the inequalities that a truth table imposes on the weights
   :math:`(w_1, \dots, w_n, w_0)` of a threshold neuron :math:`[\sum_j w_j x^j - w_0 > 0]`.

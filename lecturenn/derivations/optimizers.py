@@ -1,7 +1,7 @@
-r"""Derivations of chapter 3 (momentum, adaptive steps, gradient clipping), in SymPy.
+r"""Derivations of the optimizers chapter (momentum, adaptive steps, gradient clipping), in SymPy.
 
 Every function returns a dict of SymPy expressions together with Boolean checks that the
-tests assert and the notebook ``book/ch03_optimizers.ipynb`` displays. A check is
+tests assert and the notebook ``book/optimizers.ipynb`` displays. A check is
 ``True`` only if SymPy reduced the claimed identity to zero.
 
 * :func:`ema_weights`: the weights :math:`(1-\gamma)\gamma^{k-i}` of the moving average
