@@ -12,7 +12,12 @@ sigmoid and the hyperbolic tangent use the cheap identities
 
     \sigma' = \sigma(1 - \sigma), \qquad \tanh' = 1 - \tanh^2,
 
-which are derived and asserted in :mod:`lecturenn.derivations.backprop`.
+which are derived and asserted in :mod:`lecturenn.derivations.activations`.
+
+Every activation also gives its second derivative ``act.second_derivative(S, x)``,
+:math:`\sigma''(S)`, which the second backward pass of Optimal Brain Damage needs (the
+diagonal of the Hessian); for the piecewise-linear ones it is 0 (everywhere but at the kink,
+where it does not exist).
 
 All functions are numerically stable for any finite float input: no overflow warning
 at :math:`|S| = 1000` or at the largest float, and the dtype of ``S`` is kept (float32
@@ -44,6 +49,7 @@ __all__ = [
     "ReLU",
     "LeakyReLU",
     "PReLU",
+    "SiLU",
     "get_activation",
     "ACTIVATIONS",
 ]
@@ -76,6 +82,21 @@ class Activation:
             :math:`\sigma(S)` if already computed (saves work for sigmoid and tanh).
         """
         raise NotImplementedError
+
+    def second_derivative(self, s: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        r"""The second derivative :math:`\sigma''(S)`, elementwise.
+
+        Parameters
+        ----------
+        s : numpy.ndarray
+            The pre-activation :math:`S`.
+        x : numpy.ndarray, optional
+            :math:`\sigma(S)` if already computed.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not give its second derivative; implement "
+            "second_derivative(s, x=None) to use it where second derivatives are needed"
+        )
 
     def __call__(self, s):
         return self.value(np.asarray(s))
@@ -111,6 +132,9 @@ class Identity(Activation):
 
     def derivative(self, s, x=None):
         return np.ones_like(s)
+
+    def second_derivative(self, s, x=None):
+        return np.zeros_like(s)
 
 
 class Sigmoid(Activation):
@@ -151,6 +175,12 @@ class Sigmoid(Activation):
             x = self.value(s)
         return x * (1 - x)
 
+    def second_derivative(self, s, x=None):
+        r""":math:`\sigma'' = \sigma(1-\sigma)(1-2\sigma)`."""
+        if x is None:
+            x = self.value(s)
+        return x * (1 - x) * (1 - 2 * x)
+
 
 class Tanh(Activation):
     r"""The hyperbolic tangent :math:`\tanh S`, with :math:`\tanh'(S) = 1 - \tanh^2 S`."""
@@ -167,6 +197,12 @@ class Tanh(Activation):
         np.subtract(1, z, out=z)
         return z
 
+    def second_derivative(self, s, x=None):
+        r""":math:`\tanh'' = -2\tanh(1 - \tanh^2)`."""
+        if x is None:
+            x = np.tanh(s)
+        return -2 * x * (1 - x * x)
+
 
 class ReLU(Activation):
     r"""The rectified linear unit :math:`\max\{0, S\}` (Nair and Hinton, 2010).
@@ -182,6 +218,9 @@ class ReLU(Activation):
 
     def derivative(self, s, x=None):
         return (s > 0).astype(s.dtype)
+
+    def second_derivative(self, s, x=None):
+        return np.zeros_like(s)
 
 
 class LeakyReLU(Activation):
@@ -207,6 +246,9 @@ class LeakyReLU(Activation):
 
     def value(self, s):
         return s * self.derivative(s)
+
+    def second_derivative(self, s, x=None):
+        return np.zeros_like(s)
 
     def config(self):
         return {"name": self.name, "alpha": self.alpha}
@@ -274,6 +316,9 @@ class PReLU(Activation):
     def value(self, s):
         return s * self.derivative(s)
 
+    def second_derivative(self, s, x=None):
+        return np.zeros_like(s)
+
     def backward_params(self, s, grad_x):
         g = np.einsum("ij,ij->j", grad_x, np.minimum(s, 0))
         if self.shared:
@@ -287,6 +332,46 @@ class PReLU(Activation):
         return f"PReLU(n_units={self.n_units}, shared={self.shared})"
 
 
+class SiLU(Activation):
+    r"""The sigmoid-weighted linear unit :math:`\mathrm{silu}(S) = S\,\sigma(S)` ("swish").
+
+    Elfwing, Uchibe and Doya (2018); Ramachandran, Zoph and Le (2017) call it swish (with
+    :math:`\beta = 1`); PyTorch's ``nn.SiLU``. Not on the slides: the Kolmogorov–Arnold
+    networks of Liu et al. (2024) use it as the base function of every edge. With
+    :math:`\sigma = \sigma(S)`:
+
+    .. math::
+
+        \mathrm{silu}'(S) = \sigma\bigl(1 + S(1-\sigma)\bigr), \qquad
+        \mathrm{silu}''(S) = \sigma(1-\sigma)\bigl(2 + S(1-2\sigma)\bigr),
+
+    derived in :func:`lecturenn.derivations.activations.check_silu_derivatives`. The value
+    uses the stable sigmoid of :class:`Sigmoid` (no overflow at any finite input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.round(SiLU()(np.array([-1.0, 0.0, 2.0])), 6)
+    array([-0.268941,  0.      ,  1.761594])
+    """
+
+    name = "silu"
+
+    def value(self, s):
+        s = np.asarray(s)
+        return s * _SIGMOID.value(s)
+
+    def derivative(self, s, x=None):
+        sig = _SIGMOID.value(s)
+        return sig * (1 + s * (1 - sig))
+
+    def second_derivative(self, s, x=None):
+        sig = _SIGMOID.value(s)
+        return sig * (1 - sig) * (2 + s * (1 - 2 * sig))
+
+
+_SIGMOID = Sigmoid()
+
 #: activation names accepted by :func:`get_activation`
 ACTIVATIONS = {
     "identity": Identity,
@@ -298,6 +383,8 @@ ACTIVATIONS = {
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
     "prelu": PReLU,
+    "silu": SiLU,
+    "swish": SiLU,
 }
 
 
@@ -307,9 +394,10 @@ def get_activation(spec, n_units: int | None = None, dtype=np.float64) -> Activa
     Parameters
     ----------
     spec : str, dict or Activation
-        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"prelu"``, ``"identity"``
-        (aliases ``"logistic"``, ``"th"``, ``"linear"``); a dict ``{"name": ..., **kwargs}``
-        as produced by :meth:`Activation.config`; or an instance, returned as is.
+        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"prelu"``, ``"silu"``,
+        ``"identity"`` (aliases ``"logistic"``, ``"th"``, ``"swish"``, ``"linear"``); a dict
+        ``{"name": ..., **kwargs}`` as produced by :meth:`Activation.config`; or an instance,
+        returned as is.
     n_units : int, optional
         The layer width, needed by ``"prelu"`` (one slope per neuron); an instance with an
         ``n_units`` attribute (and one slope per neuron) must agree with it.

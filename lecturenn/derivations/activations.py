@@ -10,7 +10,10 @@ wrong claimed formula (the tests show it):
   :func:`check_tanh_derivative` (:math:`\tanh' = 1 - \tanh^2`),
   :func:`check_sigmoid_via_tanh` and :func:`check_sigmoid_stable_form` (the stable formula used
   by :class:`lecturenn.activations.Sigmoid`), :func:`check_relu_family_derivatives`
-  (ReLU, leaky ReLU, PReLU and :math:`\partial\,\mathrm{PReLU}/\partial\alpha`).
+  (ReLU, leaky ReLU, PReLU and :math:`\partial\,\mathrm{PReLU}/\partial\alpha`);
+* :func:`check_silu_derivatives` (the SiLU :math:`S\sigma(S)` of Kolmogorov–Arnold networks);
+* :func:`check_second_derivatives`: the second derivatives :math:`\sigma''` the code uses
+  (the second backward pass of Optimal Brain Damage needs them).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ __all__ = [
     "check_sigmoid_via_tanh",
     "check_sigmoid_stable_form",
     "check_relu_family_derivatives",
+    "silu_expr",
+    "check_silu_derivatives",
+    "check_second_derivatives",
 ]
 
 #: the pre-activation :math:`S`, a real symbol
@@ -117,3 +123,59 @@ def check_relu_family_derivatives(alpha_claimed: Callable | None = None) -> dict
 
 
 
+
+
+def silu_expr(t):
+    r"""The SiLU :math:`t\,\sigma(t)` as a SymPy expression."""
+    return t * sigmoid_expr(t)
+
+
+def check_silu_derivatives(
+    first: Callable = lambda s, sig: sig * (1 + s * (1 - sig)),
+    second: Callable = lambda s, sig: sig * (1 - sig) * (2 + s * (1 - 2 * sig)),
+) -> bool:
+    r"""Prove :math:`\mathrm{silu}' = \sigma(1 + S(1-\sigma))` and
+    :math:`\mathrm{silu}'' = \sigma(1-\sigma)(2 + S(1 - 2\sigma))`, :math:`\sigma = \sigma(S)`.
+
+    ``first(S, sigma)`` and ``second(S, sigma)`` are the claimed formulas (those of
+    :class:`lecturenn.activations.SiLU` by default); a wrong one returns False.
+    """
+    sig = sigmoid_expr(S)
+    f = silu_expr(S)
+    ok1 = sp.simplify(sp.diff(f, S) - first(S, sig)) == 0
+    ok2 = sp.simplify(sp.diff(f, S, 2) - second(S, sig)) == 0
+    return bool(ok1 and ok2)
+
+
+def check_second_derivatives(claimed: dict | None = None) -> dict[str, bool]:
+    r"""Prove the second derivatives :math:`\sigma''` of :mod:`lecturenn.activations`.
+
+    Sigmoid: :math:`\sigma'' = \sigma(1-\sigma)(1-2\sigma)`; tanh:
+    :math:`\tanh'' = -2\tanh(1-\tanh^2)`; identity, and ReLU, leaky ReLU, PReLU on each side of
+    the kink: 0 (at the kink itself the second derivative does not exist; the code returns 0).
+    ``claimed`` maps a name to a claimed formula ``f(S, value)`` (value = :math:`\sigma(S)`)
+    replacing the default; a wrong one gives False for its entry.
+    """
+    alpha = sp.Symbol("alpha", real=True)
+    pos = sp.Symbol("s_pos", positive=True)
+    neg = -sp.Symbol("s_abs", positive=True)
+    forms = {
+        "sigmoid": (sigmoid_expr(S), lambda s, v: v * (1 - v) * (1 - 2 * v)),
+        "tanh": (sp.tanh(S), lambda s, v: -2 * v * (1 - v**2)),
+        "identity": (S, lambda s, v: sp.Integer(0)),
+    }
+    claimed = dict(claimed or {})
+    out = {}
+    for name, (f, default) in forms.items():
+        cl = claimed.pop(name, default)
+        diff = sp.diff(f, S, 2) - cl(S, f)
+        out[name] = sp.simplify(diff.rewrite(sp.exp)) == 0
+    piecewise = {"relu": sp.Max(0, S), "prelu": sp.Max(0, S) + alpha * sp.Min(0, S)}
+    for name, f in piecewise.items():
+        cl = claimed.pop(name, lambda s, v: sp.Integer(0))
+        for side, point in (("S>0", pos), ("S<0", neg)):
+            d2 = sp.diff(f, S, 2).subs(S, point)
+            out[f"{name}, {side}"] = sp.simplify(d2 - cl(point, f.subs(S, point))) == 0
+    if claimed:
+        raise ValueError(f"unknown activations in claimed: {sorted(claimed)}")
+    return out
