@@ -7,7 +7,9 @@ import pytest
 
 # the modules whose docstrings hold examples
 MODULES = ["activations", "boolean", "data", "gradcheck", "layers", "losses", "network",
-           "neuron", "optim", "parameter", "perceptron", "training"]
+           "neuron", "optim", "optim.sgd", "optim.momentum", "optim.combined", "optim.clipping",
+           "parameter", "perceptron",
+           "training"]
 
 
 @pytest.mark.parametrize("name", MODULES)
