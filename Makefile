@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= book,test,torch
 
-.PHONY: help install book book-clean test unit nbval notebooks lint bench browser-check clean
+.PHONY: help install book book-clean test unit nbval notebooks lint bench browser-check verify ledger-page clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into $(VENV) on first run)"
 	@echo "make test   unit tests, nbval over every notebook, a warning-free clean book build, browser check"
 	@echo "make bench  speed comparison with PyTorch; tables on screen, JSON in _build/bench/"
 	@echo "make lint   ruff"
+	@echo "make verify run every check of the verification ledger (lecturenn/ledger.toml), print the table"
 	@echo "make notebooks  re-execute the chapter notebooks in place (commit them with their outputs)"
 
 # The stamp is rebuilt when pyproject.toml changes.
@@ -54,6 +55,14 @@ lint: $(STAMP)
 
 browser-check: $(STAMP)
 	$(BIN)/python tools/check_pages.py _build/html
+
+# Every check the verification ledger names, with a table of results (issue 9).
+verify: $(STAMP)
+	$(BIN)/python -m lecturenn.verify
+
+# Regenerate the book's ledger page after editing lecturenn/ledger.toml.
+ledger-page: $(STAMP)
+	$(BIN)/python -m lecturenn.verify --write-page book/ledger.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -4,7 +4,9 @@ Slides «Напоминание: модели классификации и ре
 «Рекуррентное вычисление частных производных» (the output error
 :math:`\varepsilon^L_m = \partial\mathcal{L}_i/\partial x^L_m`):
 :func:`loss_expressions` and :func:`check_loss_derivative` for every loss of
-:mod:`lecturenn.losses`; :func:`check_softmax_cross_entropy_gradient` (:math:`p - y`).
+:mod:`lecturenn.losses`; :func:`check_softmax_cross_entropy_gradient` (:math:`p - y`);
+:func:`check_loss_shapes`: the slide's "L unimodal" (regression) and "L nonincreasing"
+(classification) for the losses it lists.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "loss_expressions",
     "check_loss_derivative",
     "check_softmax_cross_entropy_gradient",
+    "check_loss_shapes",
 ]
 
 #: the network output :math:`a`, the target :math:`y` and the loss parameter :math:`c > 0`
@@ -107,3 +110,42 @@ def check_softmax_cross_entropy_gradient(M: int = 3, claimed=None) -> bool:
     return True
 
 
+
+
+def check_loss_shapes(regression: dict | None = None, margin: dict | None = None) -> bool:
+    r"""The slide's claims on the shape of the losses, proved on each side of every kink.
+
+    Slide «Напоминание: модели классификации и регрессии»: for regression :math:`L(\varepsilon)`
+    is unimodal, e.g. :math:`\varepsilon^2`, :math:`|\varepsilon|`, :math:`(|\varepsilon| - c)_+`:
+    :math:`L' \le 0` for :math:`\varepsilon < 0` and :math:`L' \ge 0` for
+    :math:`\varepsilon > 0`, minimum :math:`L(0) = 0`; for classification :math:`L(M)` is
+    nonincreasing, e.g. :math:`\ln(1 + e^{-M})`, :math:`(1 - M)_+`: :math:`L' \le 0` for all
+    :math:`M`. ``regression`` / ``margin`` replace the dicts ``name -> expression`` (in the
+    symbols ``e`` and ``M``); a loss without the claimed shape makes the check return False.
+    """
+    e = sp.Symbol("e", real=True)
+    M = sp.Symbol("M", real=True)
+    d = sp.Symbol("d", positive=True)
+    c = c_sym
+    if regression is None:
+        regression = {"squared": e**2, "absolute": sp.Abs(e),
+                      "epsilon_insensitive": sp.Max(sp.Abs(e) - c, 0)}
+    if margin is None:
+        margin = {"logistic": sp.log(1 + sp.exp(-M)), "hinge": sp.Max(1 - M, 0)}
+    for L in regression.values():
+        dL = sp.diff(L, e)
+        # the sides of the kinks at 0 and at +-c: points -c - d, -c/(2+d), c/(2+d), c + d
+        for point, sign in ((-c - d, -1), (-c / (2 + d), -1), (c / (2 + d), 1), (c + d, 1)):
+            value = sp.simplify(dL.subs(e, point))
+            if (sp.simplify(sign * value) >= 0) is not sp.true:
+                return False
+        if sp.simplify(L.subs(e, 0)) != 0:
+            return False
+    for L in margin.values():
+        dL = sp.diff(L, M)
+        # the two sides of the hinge's kink at M = 1 cover every M (d > 0 is any number)
+        for point in (1 - d, 1 + d):
+            value = sp.simplify(dL.subs(M, point))
+            if (sp.simplify(-value) >= 0) is not sp.true:
+                return False
+    return True
