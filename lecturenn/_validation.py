@@ -7,11 +7,18 @@ Nothing is silently clipped or coerced.
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 __all__ = [
+    "all_finite",
+    "first_nonfinite",
+    "check_finite",
+    "nonfinite_parameter",
+    "check_parameters_finite",
     "as_float_array",
     "as_batch",
     "as_binary_array",
@@ -23,6 +30,11 @@ __all__ = [
     "check_in_range",
     "check_rng",
     "check_float_dtype",
+    "check_numeric_dtype",
+    "check_choice",
+    "check_callable",
+    "check_file_like",
+    "check_kwargs",
     "describe",
     "lookup",
 ]
@@ -34,6 +46,67 @@ def describe(value) -> str:
         return f"array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    r"""True iff every entry of the numeric array ``arr`` is finite (no NaN, no infinity).
+
+    Integer and Boolean arrays are always finite. For a floating array this is one BLAS dot
+    product :math:`\sum_j x_j^2` in the usual case, two to three times faster than
+    ``numpy.isfinite(arr).all()`` (no Boolean temporary): the sum is finite exactly when
+    every entry is, unless the squares overflow (entries above about :math:`10^{154}` in
+    float64, :math:`10^{19}` in float32), and only then are the entries looked at one by one.
+    """
+    if arr.dtype.kind not in "fc":
+        return True
+    flat = arr.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.vdot(flat, flat).real
+    return math.isfinite(total) or bool(np.isfinite(arr).all())
+
+
+def first_nonfinite(arr: np.ndarray):
+    """``(index, value)`` of the first NaN or infinity of ``arr`` (C order), or ``None``."""
+    if all_finite(arr):
+        return None
+    idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+    return idx, arr[idx]
+
+
+def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
+    """Raise a ``ValueError`` naming ``name``, the value and its index if ``arr`` holds NaN or inf."""
+    bad = first_nonfinite(arr)
+    if bad is not None:
+        idx, value = bad
+        raise ValueError(f"{name} must be finite, got {value} at index {idx}")
+    return arr
+
+
+def nonfinite_parameter(params) -> str | None:
+    """A description of the first parameter (anything with ``.name`` and ``.data``) holding
+    NaN or infinity, e.g. ``"parameter 'layers.0.W' holds nan at index (0, 1)"``; or ``None``.
+
+    The optimizers and the training loops use it to name the cause when a loss or a gradient
+    is not finite, and to check the weights once before the first step.
+    """
+    for p in params:
+        bad = first_nonfinite(np.asarray(p.data))
+        if bad is not None:
+            idx, value = bad
+            return f"parameter {p.name!r} holds {value} at index {idx}"
+    return None
+
+
+def check_parameters_finite(params, where: str) -> None:
+    """Raise a ``ValueError`` naming the first parameter that holds NaN or infinity.
+
+    ``where`` says what cannot start from it (``"fit"``, ``"SGD.step"``, ...). One pass over
+    every parameter: call it once before a loop, not at every step.
+    """
+    bad = nonfinite_parameter(params)
+    if bad is not None:
+        raise ValueError(f"{bad}: {where} needs finite weights (a NaN or an infinity put in "
+                         "by hand, or left by an earlier run that diverged)")
 
 
 def as_float_array(
@@ -83,11 +156,8 @@ def as_float_array(
             )
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if finite and arr.size and not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(
-            f"{name} must be finite, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
-        )
+    if finite:
+        check_finite(name, arr)
     return arr
 
 
@@ -118,9 +188,8 @@ def as_batch(name: str, X, n_features: int, dtype=None, *, where: str = "",
         )
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (0 objects)")
-    if finite and not np.all(np.isfinite(arr)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValueError(f"{name} must be finite, got {arr[bad]} at index {bad}")
+    if finite:
+        check_finite(name, arr)
     return arr
 
 
@@ -196,6 +265,71 @@ def check_float_dtype(name: str, dtype) -> np.dtype:
     return dt
 
 
+def check_numeric_dtype(name: str, dtype) -> np.dtype:
+    """Check that ``dtype`` is a real numeric dtype: Boolean, integer or floating.
+
+    Strings, objects, complex numbers and structured dtypes are a ``TypeError``.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric dtype (bool, an integer or a float type), "
+                        f"got {describe(dtype)}") from exc
+    if dt.kind not in "biuf" or dt.fields is not None or dt.subdtype is not None:
+        raise TypeError(f"{name} must be a numeric dtype (bool, an integer or a float type), "
+                        f"got {dt}")
+    return dt
+
+
+def check_choice(name: str, value, allowed: Sequence[str]) -> str:
+    """Check that ``value`` is one of the strings ``allowed`` (a ``TypeError`` if not a str)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {tuple(allowed)}, got {describe(value)}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
+    return value
+
+
+def check_callable(name: str, value, what: str = "a callable"):
+    """Check that ``value`` is callable; ``what`` says how it is called (``"f(x) -> float"``)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be {what}, got {describe(value)}")
+    return value
+
+
+def check_file_like(name: str, value):
+    """Check that ``value`` has a ``write`` method (a text file, ``sys.stdout``, ``io.StringIO``)."""
+    if not callable(getattr(value, "write", None)):
+        raise TypeError(f"{name} must be a file-like object with a write() method (e.g. "
+                        f"sys.stdout or open(path, 'w')), got {describe(value)}")
+    return value
+
+
+def check_kwargs(what: str, func, kwargs: dict, reserved: Sequence[str] = ()) -> None:
+    """Check that the keyword arguments ``kwargs`` (from a config dict) are accepted by ``func``.
+
+    ``reserved`` are arguments the caller passes itself (``n_units``, ``rng``, ``dtype``), so
+    a config may not set them. A ``TypeError`` names the unknown keys and the accepted ones,
+    before anything is built (instead of Python's "unexpected keyword argument").
+    """
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return
+    params = sig.parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        accepted = None
+    else:
+        accepted = [p.name for p in params if p.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    bad = [k for k in kwargs if not isinstance(k, str) or k in reserved
+           or (accepted is not None and k not in accepted)]
+    if bad:
+        allowed = [] if accepted is None else [a for a in accepted if a not in reserved]
+        raise TypeError(f"{what} takes the arguments {allowed}, got {sorted(map(str, bad))}"
+                        + (f" ({', '.join(reserved)} are set by the caller)" if reserved else ""))
+
+
 def check_positive(name: str, value, *, strict: bool = True) -> float:
     """Check that a scalar hyper-parameter is a finite number > 0 (or >= 0)."""
     if not _is_real(value):
@@ -235,22 +369,28 @@ def check_rng(rng) -> np.random.Generator:
     )
 
 
-def lookup(kind: str, spec, registry: dict, instance_hint: str):
+def lookup(kind: str, spec, registry: dict, instance_hint: str, arg: str | None = None):
     """Resolve a name or a config dict ``{"name": ..., **kwargs}`` against a registry.
 
     Returns ``(cls, kwargs)``. ``kind`` ("activation", "loss") and ``instance_hint``
-    ("an Activation") only shape the error messages.
+    ("an Activation") only shape the error messages; ``arg`` is the name of the argument
+    that was given (``"output"``; ``kind`` by default).
     """
+    arg = kind if arg is None else arg
     kwargs = {}
     if isinstance(spec, dict):
         kwargs = {k: v for k, v in spec.items() if k != "name"}
-        spec = spec.get("name")
+        if "name" not in spec:
+            raise ValueError(f"{arg} given as a dict needs a 'name' entry (one of "
+                             f"{sorted(registry)}), got {describe(spec)}")
+        spec = spec["name"]
     if not isinstance(spec, str):
         raise TypeError(
-            f"{kind} must be a name (one of {sorted(registry)}) or {instance_hint}, "
+            f"{arg} must be a name (one of {sorted(registry)}) or {instance_hint}, "
             f"got {describe(spec)}"
         )
     key = spec.lower()
     if key not in registry:
-        raise ValueError(f"unknown {kind} {spec!r}; expected one of {sorted(registry)}")
+        where = "" if arg == kind else f" for {arg}"
+        raise ValueError(f"unknown {kind} {spec!r}{where}; expected one of {sorted(registry)}")
     return registry[key], kwargs
