@@ -23,6 +23,12 @@ All functions are numerically stable for any finite float input: no overflow war
 at :math:`|S| = 1000` or at the largest float, and the dtype of ``S`` is kept (float32
 stays float32).
 
+**Checked and unchecked calls.** ``act(s)`` is the call for people: ``s`` is checked
+(real numbers only: integers and Booleans become float64, complex numbers, strings and
+``None`` are a ``TypeError``, NaN and infinity a ``ValueError``). ``value``,
+``derivative`` and ``second_derivative`` are the layers' hot path and trust their input: a
+floating ``numpy.ndarray`` (what a layer computes).
+
 An activation with trainable parameters (PReLU) exposes them through ``parameters()``
 and receives :math:`\partial Q/\partial x^l` in :meth:`Activation.backward_params`.
 """
@@ -32,11 +38,14 @@ from __future__ import annotations
 import numpy as np
 
 from lecturenn._validation import (
+    as_float_array,
     check_bool,
     check_float_dtype,
     check_int,
+    check_kwargs,
     check_positive,
     check_real,
+    describe,
     lookup,
 )
 from lecturenn.parameter import Parameter
@@ -58,8 +67,10 @@ __all__ = [
 class Activation:
     r"""Base class of an elementwise activation :math:`x = \sigma(S)`.
 
-    Subclasses implement :meth:`value` and :meth:`derivative`. Activations without
-    trainable parameters are stateless and may be shared between layers.
+    Subclasses implement :meth:`value`, :meth:`derivative` and :meth:`second_derivative`
+    (unchecked: they receive a floating ``numpy.ndarray``); calling the activation,
+    ``act(s)``, checks ``s`` first. Activations without trainable parameters are stateless
+    and may be shared between layers.
     """
 
     #: the name used in configs and error messages
@@ -68,7 +79,11 @@ class Activation:
     is_identity = False
 
     def value(self, s: np.ndarray) -> np.ndarray:
-        r"""The value :math:`\sigma(S)`, elementwise, same shape and dtype as ``s``."""
+        r"""The value :math:`\sigma(S)`, elementwise, same shape and dtype as ``s``.
+
+        Unchecked (the layers' hot path): ``s`` must be a floating ``numpy.ndarray``; call
+        the activation, ``act(s)``, to have ``s`` checked.
+        """
         raise NotImplementedError
 
     def derivative(self, s: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
@@ -80,6 +95,8 @@ class Activation:
             The pre-activation :math:`S`.
         x : numpy.ndarray, optional
             :math:`\sigma(S)` if already computed (saves work for sigmoid and tanh).
+
+        Unchecked, like :meth:`value`.
         """
         raise NotImplementedError
 
@@ -99,11 +116,34 @@ class Activation:
         )
 
     def __call__(self, s):
-        return self.value(np.asarray(s))
+        r"""``act(s)``: the value :math:`\sigma(s)` after checking ``s``.
+
+        ``s`` must hold real numbers: integers and Booleans are converted to float64, a
+        floating array keeps its dtype; complex numbers, strings and ``None`` are a
+        ``TypeError``, NaN and infinity a ``ValueError``.
+        """
+        return self.value(self._check_input(s))
+
+    def _check_input(self, s) -> np.ndarray:
+        return as_float_array(f"s (the input of {self!r})", s, dtype="floating",
+                              allow_empty=True)
 
     def parameters(self) -> list[Parameter]:
         """Trainable parameters of the activation (none for most)."""
         return []
+
+    @classmethod
+    def parameter_shapes(cls, cfg: dict, n_units: int) -> dict[str, tuple[int, ...]] | None:
+        """The shapes of the parameters that ``get_activation({"name": ..., **cfg}, n_units)``
+        would create, by name, without creating them; ``None`` if the class does not say.
+
+        :func:`lecturenn.serialization.load` compares them with the arrays of a file before
+        it builds anything. The default is ``{}`` for a class that does not override
+        :meth:`parameters` (it has none) and ``None`` otherwise; an activation with
+        parameters overrides it (see :class:`PReLU`) and checks ``cfg`` as its constructor
+        would.
+        """
+        return {} if cls.parameters is Activation.parameters else None
 
     def backward_params(self, s: np.ndarray, grad_x: np.ndarray) -> None:
         r"""Set the gradients of the activation's own parameters.
@@ -242,7 +282,9 @@ class LeakyReLU(Activation):
         self.alpha = check_positive("alpha", alpha, strict=False)
 
     def derivative(self, s, x=None):
-        return np.where(s > 0, s.dtype.type(1), s.dtype.type(self.alpha))
+        # the dtype of a floating s; an integer s gives float64 (never a truncated slope)
+        t = s.dtype.type if s.dtype.kind == "f" else np.float64
+        return np.where(s > 0, t(1), t(self.alpha))
 
     def value(self, s):
         return s * self.derivative(s)
@@ -310,8 +352,29 @@ class PReLU(Activation):
     def parameters(self):
         return [self.alpha]
 
+    @classmethod
+    def parameter_shapes(cls, cfg, n_units):
+        check_kwargs("activation 'prelu'", cls, cfg, reserved=("n_units", "dtype"))
+        shared = check_bool("shared of PReLU", cfg.get("shared", False))
+        if "alpha" in cfg:
+            check_real("alpha of PReLU", cfg["alpha"])
+        return {"alpha": (1,) if shared else (check_int("n_units of PReLU", n_units,
+                                                         minimum=1),)}
+
+    def __call__(self, s):
+        """``act(s)``: checked as :meth:`Activation.__call__`, and ``s`` must have one column
+        per neuron, ``s.shape[-1] == n_units`` (any shape with ``shared=True``)."""
+        s = self._check_input(s)
+        k = self.alpha.data.shape[0]
+        if k != 1 and (s.ndim == 0 or s.shape[-1] != k):
+            raise ValueError(f"s (the input of {self!r}) must have one column per neuron, "
+                             f"shape (..., {k}), got {s.shape}")
+        return self.value(s)
+
     def derivative(self, s, x=None):
-        return np.where(s > 0, s.dtype.type(1), self.alpha.data.astype(s.dtype, copy=False))
+        # the dtype of a floating s; an integer s gives the slopes' dtype (never truncated)
+        dt = s.dtype if s.dtype.kind == "f" else self.alpha.data.dtype
+        return np.where(s > 0, dt.type(1), self.alpha.data.astype(dt, copy=False))
 
     def value(self, s):
         return s * self.derivative(s)
@@ -388,7 +451,8 @@ ACTIVATIONS = {
 }
 
 
-def get_activation(spec, n_units: int | None = None, dtype=np.float64) -> Activation:
+def get_activation(spec, n_units: int | None = None, dtype=np.float64, *,
+                   arg: str = "activation") -> Activation:
     """Turn a name, a config dict or an :class:`Activation` into an :class:`Activation`.
 
     Parameters
@@ -403,12 +467,27 @@ def get_activation(spec, n_units: int | None = None, dtype=np.float64) -> Activa
         ``n_units`` attribute (and one slope per neuron) must agree with it.
     dtype : numpy dtype, optional
         The dtype of trainable activation parameters; an instance's parameters must have it.
+    arg : str, optional
+        The name of the argument ``spec`` was given as, for the error messages (``"output"``
+        for the output activation of :class:`lecturenn.network.Network`).
 
     Returns
     -------
     Activation
         A new activation (or ``spec`` itself if it is one).
+
+    Raises
+    ------
+    TypeError
+        ``spec`` is not a name, a dict or an activation; a dict sets an argument the
+        activation does not take (or ``n_units``/``dtype``, which the layer sets).
+    ValueError
+        An unknown name; ``n_units`` is not a width ``>= 1``; an instance whose
+        ``n_units`` differs from the layer's.
     """
+    if n_units is not None:
+        n_units = check_int("n_units (the layer width)", n_units, minimum=1)
+    dtype = check_float_dtype("dtype", dtype)
     if isinstance(spec, Activation):
         units = None if getattr(spec, "shared", False) else getattr(spec, "n_units", None)
         if n_units is not None and units is not None and units != n_units:
@@ -419,9 +498,12 @@ def get_activation(spec, n_units: int | None = None, dtype=np.float64) -> Activa
                 raise TypeError(f"{spec!r} has a parameter of dtype {p.data.dtype}, but its "
                                 f"layer has dtype {np.dtype(dtype)}")
         return spec
-    cls, kwargs = lookup("activation", spec, ACTIVATIONS, "an Activation")
+    cls, kwargs = lookup("activation", spec, ACTIVATIONS, "an Activation", arg=arg)
+    what = f"{arg} {describe(spec)}"
     if cls is PReLU:
+        check_kwargs(what, cls, kwargs, reserved=("n_units", "dtype"))
         if n_units is None:
             raise ValueError("activation 'prelu' needs n_units (the layer width)")
         return PReLU(n_units, dtype=dtype, **kwargs)
+    check_kwargs(what, cls, kwargs)
     return cls(**kwargs)
