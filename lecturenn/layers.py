@@ -22,6 +22,10 @@ Slides «Обобщение: полносвязная нейронная сет�
 * ``config()`` returns a JSON-serialisable dict from which :func:`layer_from_config`
   rebuilds the layer (without its weights); new layer types register themselves with
   :func:`register_layer`.
+* ``parameter_shapes(cfg)`` (a class method, optional but recommended) gives the shapes of
+  the parameters that the config ``cfg`` would create, without creating them, so that
+  :func:`lecturenn.serialization.load` can check an untrusted file before it allocates
+  anything (see :meth:`Layer.parameter_shapes`).
 
 Gradient arrays are reused between calls (written in place when the shape and dtype
 match), so copy ``p.grad`` if you need to keep the value of an earlier step.
@@ -36,10 +40,12 @@ from lecturenn._validation import (
     as_float_array,
     check_float_dtype,
     check_int,
+    check_kwargs,
     check_rng,
     describe,
+    lookup,
 )
-from lecturenn.activations import Activation, get_activation
+from lecturenn.activations import ACTIVATIONS, Activation, get_activation
 from lecturenn.parameter import Parameter
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "DenseCache",
     "register_layer",
     "layer_from_config",
+    "layer_type",
     "LAYER_TYPES",
     "INITS",
 ]
@@ -60,6 +67,22 @@ def register_layer(cls):
     """Class decorator: make a layer type rebuildable by :func:`layer_from_config`."""
     LAYER_TYPES[cls.__name__] = cls
     return cls
+
+
+def layer_type(cfg) -> tuple[type, dict]:
+    """The registered class of a layer config and its arguments: ``(cls, cfg without "type")``.
+
+    Raises
+    ------
+    ValueError
+        If ``cfg`` is not a dict with a registered ``"type"``.
+    """
+    if not isinstance(cfg, dict) or "type" not in cfg:
+        raise ValueError(f"a layer config must be a dict with a 'type' key, got {describe(cfg)}")
+    kind = cfg["type"]
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {kind!r}; known: {sorted(LAYER_TYPES)}")
+    return LAYER_TYPES[kind], {k: v for k, v in cfg.items() if k != "type"}
 
 
 def layer_from_config(cfg: dict, rng=0, dtype=np.float64):
@@ -80,14 +103,14 @@ def layer_from_config(cfg: dict, rng=0, dtype=np.float64):
     Layer
         A new layer of that type, with freshly initialised weights.
     """
-    if not isinstance(cfg, dict) or "type" not in cfg:
-        raise ValueError(f"a layer config must be a dict with a 'type' key, got {describe(cfg)}")
+    cls, kwargs = layer_type(cfg)
     kind = cfg["type"]
-    if not isinstance(kind, str) or kind not in LAYER_TYPES:
-        raise ValueError(f"unknown layer type {kind!r}; known: {sorted(LAYER_TYPES)}")
-    kwargs = {k: v for k, v in cfg.items() if k != "type"}
+    for key in ("rng", "dtype"):
+        if key in kwargs:
+            raise ValueError(f"the layer config {describe(cfg)} sets {key!r}, which is an "
+                             "argument of layer_from_config, not of the layer's config")
     try:
-        return LAYER_TYPES[kind].from_config(kwargs, rng=rng, dtype=dtype)
+        return cls.from_config(kwargs, rng=rng, dtype=dtype)
     except TypeError as exc:  # Python's own message for a missing or an unknown argument
         if not any(w in str(exc) for w in ("required positional argument",
                                            "unexpected keyword argument")):
@@ -156,6 +179,21 @@ class Layer:
         """Build the layer from the keyword arguments of its config."""
         return cls(**cfg, rng=rng, dtype=dtype)
 
+    @classmethod
+    def parameter_shapes(cls, cfg: dict) -> dict[str, tuple[int, ...]] | None:
+        """The shapes of the parameters ``from_config(cfg)`` would create, without creating them.
+
+        A dict ``{name: shape}`` in the order of :meth:`parameters`, by the parameters' own
+        names (``"W"``, ``"alpha"``), or ``None`` if the layer type does not say (the
+        default). :func:`lecturenn.serialization.load` compares these shapes with the
+        arrays stored in a file **before** it builds the network, so that a damaged or
+        hostile record (``Dense(100000, 100000)``) is refused instead of allocated; for a
+        layer type that returns ``None`` the layer is built first and compared afterwards.
+        An implementation checks ``cfg`` (types and ranges) as the constructor would, and
+        raises ``TypeError``/``ValueError`` naming the entry.
+        """
+        return None
+
     def __call__(self, x):
         """``layer(x)``: :meth:`forward` in inference mode, after checking ``x``.
 
@@ -223,6 +261,11 @@ INITS = {
     "he": _init_he,
     "zeros": _init_zeros,
 }
+
+
+def _check_init(init) -> None:
+    if not isinstance(init, str) or init not in INITS:
+        raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
 
 
 @register_layer
@@ -300,8 +343,7 @@ class Dense(Layer):
         dtype = check_float_dtype("dtype of Dense", dtype)
         self.n_in, self.n_out, self.dtype = n_in, n_out, dtype
         self.activation: Activation = get_activation(activation, n_units=self.n_out, dtype=dtype)
-        if not isinstance(init, str) or init not in INITS:
-            raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
+        _check_init(init)
         if W is None:
             W = INITS[init](check_rng(rng), self.n_in, self.n_out, dtype)
         else:
@@ -319,6 +361,42 @@ class Dense(Layer):
 
     def parameters(self) -> list[Parameter]:
         return [self.W, *self._act_params]
+
+    #: the entries of a Dense config (``W`` is not one: weights are not part of a config)
+    _CONFIG_KEYS = ("n_in", "n_out", "activation", "init")
+
+    @classmethod
+    def _check_config_keys(cls, cfg) -> None:
+        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
+        if bad:
+            raise ValueError(f"a Dense config has the entries {list(cls._CONFIG_KEYS)}, got "
+                             f"{bad} besides")
+
+    @classmethod
+    def from_config(cls, cfg, rng=0, dtype=np.float64):
+        cls._check_config_keys(cfg)  # no weights or other arguments smuggled in by a record
+        return cls(**cfg, rng=rng, dtype=dtype)
+
+    @classmethod
+    def parameter_shapes(cls, cfg):
+        r""":math:`W^l` of shape :math:`(H_{l-1}+1) \times H_l` and the activation's parameters."""
+        cls._check_config_keys(cfg)
+        for key in ("n_in", "n_out"):
+            if key not in cfg:
+                raise ValueError(f"the Dense config has no {key!r} entry: {describe(cfg)}")
+        n_in = check_int("n_in of Dense", cfg["n_in"], minimum=1)
+        n_out = check_int("n_out of Dense", cfg["n_out"], minimum=1)
+        _check_init(cfg.get("init", "uniform"))
+        spec = cfg.get("activation", "tanh")
+        if isinstance(spec, Activation):
+            act = {p.name: p.data.shape for p in spec.parameters()}
+        else:
+            act_cls, kwargs = lookup("activation", spec, ACTIVATIONS, "an Activation",
+                                     arg="activation of Dense")
+            act = act_cls.parameter_shapes(kwargs, n_out)
+            if act is None:
+                return None
+        return {"W": (n_in + 1, n_out), **act}
 
     def _weight_views(self):
         # views of W[1:], W[0] and W[1:].T, rebuilt only if W.data was replaced

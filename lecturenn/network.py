@@ -33,15 +33,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lecturenn._validation import (
+    all_finite,
     as_batch,
     as_float_array,
     check_float_dtype,
     check_rng,
     check_shape,
     describe,
+    nonfinite_parameter,
 )
 from lecturenn.activations import Activation, get_activation
-from lecturenn.layers import Dense, Layer, layer_from_config
+from lecturenn.layers import Dense, Layer, layer_from_config, layer_type
 from lecturenn.losses import Loss, get_loss
 from lecturenn.parameter import Parameter, first_duplicate, load_arrays
 from lecturenn.serialization import load, register_model, save
@@ -140,20 +142,28 @@ class Network:
 
     def __init__(self, layers, activation="tanh", output="identity", rng=0,
                  dtype=np.float64, init: str = "uniform") -> None:
-        if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or len(layers) == 0:
-            raise ValueError(f"layers must be a non-empty list of widths or of Layer objects, "
-                             f"got {describe(layers)}")
+        if (isinstance(layers, (str, bytes, dict)) or not hasattr(layers, "__iter__")
+                or (isinstance(layers, np.ndarray) and layers.ndim != 1)):
+            raise TypeError(f"layers must be a list of widths or of Layer objects, "
+                            f"got {describe(layers)}")
         layers = list(layers)
+        if not layers:
+            raise ValueError("layers must be a non-empty list of widths or of Layer objects, "
+                             "got an empty list")
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in layers):
             if len(layers) < 2:
                 raise ValueError(f"the widths form needs at least [H_0, H_1], got {layers}")
             gen = check_rng(rng)
+            dtype = check_float_dtype("dtype", dtype)
             if len(layers) == 2 and not isinstance(activation, Activation):
                 # no hidden layer uses it, but a misspelt name is still an error
-                get_activation(activation, n_units=1, dtype=check_float_dtype("dtype", dtype))
+                get_activation(activation, n_units=1, dtype=dtype)
             built = []
             for i in range(len(layers) - 1):
-                act = output if i == len(layers) - 2 else activation
+                last = i == len(layers) - 2
+                # the argument's own name in an error (output=..., not "activation")
+                act = get_activation(output if last else activation, n_units=layers[i + 1],
+                                     dtype=dtype, arg="output" if last else "activation")
                 built.append(Dense(int(layers[i]), int(layers[i + 1]), act, rng=gen,
                                    dtype=dtype, init=init))
             layers = built
@@ -180,15 +190,11 @@ class Network:
         self._out_shape: tuple | None = None  # the shape of the last forward output
         self._named: list[tuple[str, Parameter]] = []
         for i, lay in enumerate(self.layers):
-            local = {}
-            for p in lay.parameters():
-                base = p.name.rsplit(".", 1)[-1]
-                key, k = base, 1
-                while key in local:
-                    key, k = f"{base}{k}", k + 1
-                local[key] = p
-                p.name = f"layers.{i}.{key}"
-                self._named.append((p.name, p))
+            params = lay.parameters()
+            for name, p in zip(_parameter_names(i, [p.name for p in params]), params,
+                               strict=True):
+                p.name = name
+                self._named.append((name, p))
         self._params = [p for _, p in self._named]
 
     # -- parameters and modes -------------------------------------------------------
@@ -260,7 +266,7 @@ class Network:
         """
         if (type(X) is np.ndarray and X.dtype == self.dtype and X.ndim == 2
                 and X.shape[1] == self.sizes[0] and X.shape[0]
-                and (not finite or np.isfinite(X).all())):
+                and (not finite or all_finite(X))):
             return X  # fast path: nothing to convert or report
         return as_batch(name, X, self.sizes[0], self.dtype, finite=finite,
                         where=f"layer 0 ({self.layers[0]!r})", owner="the network")
@@ -278,9 +284,22 @@ class Network:
         ``X`` of shape ``(n, H_0)`` is checked: integer or Boolean entries are converted to
         the network's dtype, a float array of another dtype is a ``TypeError``, NaN and
         infinity are a ``ValueError`` (one pass over ``X``; :func:`lecturenn.training.fit`
-        checks the whole data set once instead of every batch).
+        checks the whole data set once instead of every batch). If the output is not finite,
+        the weights are looked at: a parameter holding NaN or infinity is a ``ValueError``
+        naming it (an output that overflowed with finite weights is returned as it is).
         """
-        return self._forward(self._check_input(X), self.training)
+        out = self._forward(self._check_input(X), self.training)
+        if not all_finite(out):
+            self._check_weights("forward")
+        return out
+
+    def _check_weights(self, where: str) -> None:
+        """A ``ValueError`` naming the first parameter that holds NaN or infinity, if any."""
+        bad = nonfinite_parameter(self._params)
+        if bad is not None:
+            raise ValueError(f"{bad}, so the output of Network.{where} is not finite; "
+                             "the weights must be finite (reload them, or re-initialise the "
+                             "network)")
 
     def __call__(self, X) -> np.ndarray:
         """``net(X)`` is :meth:`forward` (also when a subclass overrides ``forward``)."""
@@ -349,9 +368,14 @@ class Network:
         loss : Loss or str
         check : bool, optional
             Validate ``y`` (shape, labels in range; targets are converted to the network's
-            dtype) and report a NaN or an infinity of ``X`` that makes the loss non-finite.
-            :func:`lecturenn.training.fit` validates the whole data set once and passes
-            ``False`` on its hot path. The shape and dtype of ``X`` are always checked.
+            dtype) and ``X`` (finite: an infinity would pass through ``tanh`` to a finite loss
+            and NaN gradients), and, if the loss is not finite, name the parameter holding
+            NaN or infinity that made it so. :func:`lecturenn.training.fit` validates the
+            whole data set once and passes ``False`` on its hot path. The shape and dtype of
+            ``X`` are always checked. The weights are not looked at while the loss is
+            finite (that would be a pass over all of them per call): an infinite weight can
+            give a finite loss and NaN gradients, which every optimizer of
+            :mod:`lecturenn.optim` reports, naming the parameter.
 
         Returns
         -------
@@ -360,13 +384,13 @@ class Network:
         """
         if not isinstance(loss, Loss):
             loss = get_loss(loss)
-        X = self._check_input(X, False)  # shape and dtype; finiteness below
+        X = self._check_input(X, check)  # shape and dtype, finiteness if checked
         out = self._forward(X, self.training)
         if check:
             y = loss.prepare_target(y, out.shape, out.dtype)
         value, g = loss.value_and_grad(out, y)
         if check and not math.isfinite(value):
-            self._check_input(X)  # free on the usual path: look at X only when Q is not finite
+            self._check_weights("loss_and_grad")  # only when Q is not finite: free otherwise
         self._backward(g)
         return value
 
@@ -392,6 +416,36 @@ class Network:
         return {"format": "lecturenn.Network", "version": 1, "dtype": str(self.dtype),
                 "layers": [lay.config() for lay in self.layers]}
 
+    #: the entries of :meth:`config`
+    _CONFIG_KEYS = ("format", "version", "dtype", "layers")
+
+    @classmethod
+    def _check_config(cls, cfg) -> tuple[np.dtype, list]:
+        """The dtype and the layer configs of a :meth:`config` dict, its entries checked."""
+        if not isinstance(cfg, dict) or cfg.get("format") != "lecturenn.Network":
+            raise ValueError(f"cfg is not a lecturenn.Network config (a dict with "
+                             f"format 'lecturenn.Network'): {describe(cfg)}")
+        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
+        if bad:
+            raise ValueError(f"the Network config has the entries {list(cls._CONFIG_KEYS)}, "
+                             f"got {bad} besides")
+        for key in ("dtype", "layers"):
+            if key not in cfg:
+                raise ValueError(f"the Network config has no {key!r} entry: {describe(cfg)}")
+        version = cfg.get("version", 1)
+        if version != 1 or isinstance(version, bool):
+            raise ValueError(f"the Network config has version {version!r}; this lecturenn "
+                             "reads version 1")
+        if not isinstance(cfg["dtype"], str):
+            raise TypeError(f"the config's dtype must be 'float32' or 'float64', got "
+                            f"{describe(cfg['dtype'])}")
+        dtype = check_float_dtype("the config's dtype", cfg["dtype"])
+        layers = cfg["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise ValueError(f"the config's 'layers' must be a non-empty list of layer configs, "
+                             f"got {describe(layers)}")
+        return dtype, layers
+
     @classmethod
     def from_config(cls, cfg: dict, rng=0) -> Network:
         """Build a network (fresh weights) from :meth:`config`.
@@ -399,23 +453,35 @@ class Network:
         Parameters
         ----------
         cfg : dict
-            ``{"format": "lecturenn.Network", "dtype": ..., "layers": [...]}`` as
-            :meth:`config` returns.
+            ``{"format": "lecturenn.Network", "version": 1, "dtype": ..., "layers": [...]}``
+            as :meth:`config` returns (an unknown entry or another version is an error).
         rng : numpy.random.Generator or int, optional
             Random source of the fresh weights.
         """
-        if not isinstance(cfg, dict) or cfg.get("format") != "lecturenn.Network":
-            raise ValueError(f"not a lecturenn.Network config: {describe(cfg)}")
-        for key in ("dtype", "layers"):
-            if key not in cfg:
-                raise ValueError(f"the Network config has no {key!r} entry: {describe(cfg)}")
+        dtype, layers = cls._check_config(cfg)
         gen = check_rng(rng)
-        dtype = check_float_dtype("the config's dtype", cfg["dtype"])
-        layers = cfg["layers"]
-        if not isinstance(layers, list) or not layers:
-            raise ValueError(f"the config's 'layers' must be a non-empty list of layer configs, "
-                             f"got {describe(layers)}")
         return cls([layer_from_config(c, rng=gen, dtype=dtype) for c in layers])
+
+    @classmethod
+    def parameter_shapes(cls, cfg: dict) -> dict[str, tuple[int, ...]] | None:
+        """The names and shapes of the parameters ``from_config(cfg)`` would create.
+
+        Nothing is built: each layer type computes its shapes from its config
+        (:meth:`lecturenn.layers.Layer.parameter_shapes`), and the entries are checked on
+        the way. ``None`` if a layer type does not say. :func:`lecturenn.serialization.load`
+        compares the result with the arrays of a file before it builds the network.
+        """
+        _, layers = cls._check_config(cfg)
+        out: dict[str, tuple[int, ...]] = {}
+        for i, c in enumerate(layers):
+            kind, kwargs = layer_type(c)
+            shapes = kind.parameter_shapes(kwargs)
+            if shapes is None:
+                return None
+            for name, shape in zip(_parameter_names(i, list(shapes)), shapes.values(),
+                                   strict=True):
+                out[name] = tuple(int(d) for d in shape)
+        return out
 
     def save(self, path):
         """Save weights and architecture to ``.npz``; return the path written.
@@ -435,6 +501,24 @@ class Network:
     def __repr__(self) -> str:
         inner = ", ".join(repr(lay) for lay in self.layers)
         return f"Network([{inner}])"
+
+
+def _parameter_names(i: int, local: list[str]) -> list[str]:
+    """The names ``"layers.<i>.<name>"`` of layer ``i``'s parameters from their own names.
+
+    A name is the last dotted part of the parameter's own name; a repeated one gets a
+    number (``W``, ``W1``, ``W2``).
+    """
+    seen: set[str] = set()
+    out = []
+    for name in local:
+        base = name.rsplit(".", 1)[-1]
+        key, k = base, 1
+        while key in seen:
+            key, k = f"{base}{k}", k + 1
+        seen.add(key)
+        out.append(f"layers.{i}.{key}")
+    return out
 
 
 def _check_not_shared(layers) -> None:

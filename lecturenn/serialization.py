@@ -6,6 +6,17 @@ unicode scalar, so ``numpy.load(path, allow_pickle=False)`` reads everything). L
 checks the file against the model first (the architecture, then the names, shapes and
 dtypes of the arrays) and changes nothing unless everything matches.
 
+**A file is untrusted input.** It may be truncated, empty, bit-flipped, an ``.npy`` file
+renamed, or written by someone else. Reading it never unpickles, never allocates more than
+the archive holds (the size that each array's header claims is compared with the size of
+its member of the archive before it is read; the zip checksums catch flipped bits), and
+every defect is a ``ValueError`` that names the file (a missing file, a directory or a file
+without read permission is the ``OSError`` of the path). :func:`load` then checks the
+stored architecture (its entries and their types, and the shapes it implies, through the
+model class's ``parameter_shapes``) against the stored arrays **before** it builds
+anything: a record that claims ``Dense(100000, 100000)`` next to a 3×3 array is refused,
+not allocated.
+
 This module knows no model class: a model class registers itself with :func:`register_model`
 under the ``"format"`` of its config (``lecturenn.network.Network`` does, as
 ``"lecturenn.Network"``), and :func:`load` rebuilds what the stored config names. So
@@ -15,12 +26,14 @@ under the ``"format"`` of its config (``lecturenn.network.Network`` does, as
 from __future__ import annotations
 
 import json
+import math
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from lecturenn._validation import describe
+from lecturenn._validation import check_rng, describe
 from lecturenn.parameter import load_arrays
 
 __all__ = ["save", "load_into", "load", "register_model", "MODEL_FORMATS", "ARCHITECTURE_KEY"]
@@ -33,6 +46,8 @@ def _path(path) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     p = Path(path)
+    if not p.name or str(path).endswith(("/", os.sep)):
+        raise ValueError(f"path must name a file, got {str(path)!r}")
     return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
 
 
@@ -45,6 +60,10 @@ def register_model(fmt: str):
 
     The class must have ``config()`` (a JSON-serialisable dict whose ``"format"`` is
     ``fmt``), a class method ``from_config(cfg, rng=...)`` and ``named_parameters()``.
+    It should also have a class method ``parameter_shapes(cfg)`` returning the parameters'
+    names and shapes that ``from_config(cfg)`` would create, without creating them (or
+    ``None`` if it cannot tell): :func:`load` compares them with the file's arrays before it
+    builds the model (see :meth:`lecturenn.network.Network.parameter_shapes`).
     """
     def deco(cls):
         MODEL_FORMATS[fmt] = cls
@@ -112,26 +131,113 @@ def save(net, path) -> Path:
     return p
 
 
-def _read(path) -> dict[str, np.ndarray]:
+class _Damaged(ValueError):
+    """A defect of a weights file (the message names the file)."""
+
+
+#: the largest ratio of uncompressed to compressed size that deflate can reach (about
+#: 1032:1); a member claiming more is damaged or hostile
+_MAX_DEFLATE_RATIO = 1032
+
+
+def _damaged(p: Path, what: str) -> _Damaged:
+    return _Damaged(f"{str(p)!r} is not a lecturenn weights file (an .npz archive written "
+                    f"by lecturenn.save), or it is damaged: {what}")
+
+
+def _read(path) -> tuple[Path, dict[str, np.ndarray]]:
+    """The arrays of the archive at ``path`` by name, each checked before it is read."""
     p = _path(path)
     if not p.exists():
         raise FileNotFoundError(f"no weights file {str(p)!r}")
-    try:
-        with np.load(p, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except ValueError as exc:
-        raise ValueError(f"{str(p)!r} is not a lecturenn weights file "
-                         f"(it needs pickle or is damaged): {exc}") from exc
+    with open(p, "rb") as fh:  # a directory or a missing permission: the OSError of the path
+        head = fh.read(6)
+        if head.startswith(b"\x93NUMPY"):
+            raise ValueError(str(_damaged(p, "it is an .npy file (one array, as numpy.save "
+                                             "writes), not an .npz archive")))
+        if not head.startswith(b"PK"):
+            raise ValueError(str(_damaged(p, "the file is empty" if not head
+                                          else "it is not a zip archive")))
+        fh.seek(0)
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            with zipfile.ZipFile(fh) as zf:
+                return p, _members(zf, p, size)
+        except _Damaged as exc:
+            raise ValueError(str(exc)) from None
+        except Exception as exc:  # BadZipFile, EOFError, zlib.error, a bad .npy header, ...
+            raise ValueError(str(_damaged(p, f"{type(exc).__name__}: {exc}"))) from exc
 
 
-def _stored_config(data: dict, path) -> dict | None:
+def _members(zf: zipfile.ZipFile, p: Path, size: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for info in zf.infolist():
+        name = info.filename
+        if not name.endswith(".npy"):
+            raise _damaged(p, f"the member {name!r} is not an .npy array")
+        key = name[:-4]
+        if key in out:
+            raise _damaged(p, f"the array {key!r} is stored twice")
+        if info.compress_type == zipfile.ZIP_STORED:
+            bound = info.compress_size
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            bound = _MAX_DEFLATE_RATIO * info.compress_size
+        else:
+            raise _damaged(p, f"the array {key!r} is compressed by method "
+                              f"{info.compress_type} (only stored or deflated arrays are read)")
+        if info.compress_size > size or info.file_size > bound:
+            raise _damaged(p, f"the array {key!r} claims {info.file_size} bytes, more than the "
+                              f"archive of {size} bytes can hold")
+        with zf.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                raise _damaged(p, f"the array {key!r} has .npy format version {version}")
+            if dtype.hasobject:
+                raise _damaged(p, f"the array {key!r} holds Python objects (it needs pickle)")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if any(d < 0 for d in shape) or nbytes != info.file_size - member.tell():
+                raise _damaged(p, f"the array {key!r} claims shape {shape} of {dtype} "
+                                  f"({nbytes} bytes), but its member holds "
+                                  f"{info.file_size - member.tell()} bytes")
+            buf = member.read(nbytes)
+            member.read()  # to the end of the member: the zip checksum is verified here
+        if len(buf) != nbytes:
+            raise _damaged(p, f"the array {key!r} is truncated")
+        arr = np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+        out[key] = arr
+    return out
+
+
+def _stored_config(data: dict, p: Path) -> dict | None:
     if ARCHITECTURE_KEY not in data:
         return None
+    arr = data[ARCHITECTURE_KEY]
+    if arr.dtype.kind != "U" or arr.shape != ():
+        raise ValueError(str(_damaged(p, f"its {ARCHITECTURE_KEY!r} entry must be a JSON "
+                                         f"string, got {describe(arr)}")))
     try:
-        return json.loads(str(data[ARCHITECTURE_KEY]))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"the architecture stored in {str(_path(path))!r} is not valid JSON: "
-                         f"{exc}") from exc
+        return json.loads(str(arr))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"the architecture stored in {str(p)!r} is not valid JSON: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
+def _shape_problems(shapes: dict, arrays: dict) -> list[str]:
+    """How the arrays of a file differ from the parameter shapes of its architecture."""
+    problems = []
+    missing = [k for k in shapes if k not in arrays]
+    extra = sorted(k for k in arrays if k not in shapes)
+    if missing:
+        problems.append(f"missing in the file: {missing}")
+    if extra:
+        problems.append(f"not in the architecture: {extra}")
+    problems += [f"{k}: shape {arrays[k].shape} in the file, {shape} in the architecture"
+                 for k, shape in shapes.items() if k in arrays and arrays[k].shape != shape]
+    return problems
 
 
 def _config_diff(saved, model, where: str = "") -> list[str]:
@@ -176,10 +282,14 @@ def load_into(net, path) -> None:
         or a value is not finite. Nothing is loaded in that case.
     """
     _model(net, "load_into")
-    data = _read(path)
-    where = f"the weights file {str(_path(path))!r}"
-    cfg = _stored_config(data, path)
-    data.pop(ARCHITECTURE_KEY, None)
+    p, data = _read(path)
+    _load_checked(net, p, data, _stored_config(data, p))
+
+
+def _load_checked(net, p: Path, data: dict, cfg) -> None:
+    """Compare the stored architecture with ``net.config()``, then copy the arrays in."""
+    where = f"the weights file {str(p)!r}"
+    data = {k: v for k, v in data.items() if k != ARCHITECTURE_KEY}
     if cfg is not None:
         diff = _config_diff(cfg, _json_config(net))
         if diff:
@@ -204,17 +314,40 @@ def load(path, rng=0):
     lecturenn.network.Network
         The network with the stored architecture and weights (generally: an instance of the
         class registered with :func:`register_model` under the stored config's format).
+
+    Raises
+    ------
+    ValueError
+        If the file is damaged (truncated, empty, bit-flipped, not an ``.npz`` archive), its
+        architecture is not valid (an unknown entry, a width that is not an int ``>= 1``,
+        ...) or does not match its arrays (names, shapes, dtypes), or an array is not
+        finite. The message names the file; nothing is built from a record that does not
+        match its arrays.
+    OSError
+        If the path cannot be read (no such file, a directory, no permission).
     """
-    data = _read(path)
-    cfg = _stored_config(data, path)
+    gen = check_rng(rng)  # the caller's argument: its error is not the file's
+    p, data = _read(path)
+    cfg = _stored_config(data, p)
     if cfg is None:
-        raise ValueError(f"{str(_path(path))!r} holds no architecture ({ARCHITECTURE_KEY!r}); "
+        raise ValueError(f"{str(p)!r} holds no architecture ({ARCHITECTURE_KEY!r}); "
                          "build the network yourself and use load_into(net, path)")
     fmt = cfg.get("format") if isinstance(cfg, dict) else None
     cls = MODEL_FORMATS.get(fmt) if isinstance(fmt, str) else None
     if cls is None:
-        raise ValueError(f"the architecture stored in {str(_path(path))!r} has the format "
-                         f"{fmt!r}; known formats: {sorted(MODEL_FORMATS)}")
-    net = cls.from_config(cfg, rng=rng)
-    load_into(net, path)
+        raise ValueError(f"the architecture stored in {str(p)!r} has the format "
+                         f"{describe(fmt)}; known formats: {sorted(MODEL_FORMATS)}")
+    shapes_of = getattr(cls, "parameter_shapes", None)
+    try:
+        shapes = None if shapes_of is None else shapes_of(cfg)
+        if shapes is not None:
+            problems = _shape_problems(shapes, {k: v for k, v in data.items()
+                                                if k != ARCHITECTURE_KEY})
+            if problems:
+                raise ValueError("the arrays do not match it: " + "; ".join(problems))
+        net = cls.from_config(cfg, rng=gen)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the architecture stored in {str(p)!r} is not valid (nothing was "
+                         f"built): {exc}") from exc
+    _load_checked(net, p, data, cfg)
     return net
