@@ -32,7 +32,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecturenn._validation import as_float_array, check_positive, describe, lookup
+from lecturenn._validation import (
+    all_finite,
+    as_float_array,
+    check_kwargs,
+    check_positive,
+    describe,
+    lookup,
+)
 from lecturenn.activations import Sigmoid
 
 __all__ = [
@@ -62,7 +69,8 @@ class Loss:
     kind = "regression"
 
     # -- validation at the API boundary ------------------------------------------------
-    def prepare_target(self, y, output_shape: tuple[int, int], dtype=np.float64) -> np.ndarray:
+    def prepare_target(self, y, output_shape: tuple[int, int], dtype=np.float64, *,
+                       name: str = "y") -> np.ndarray:
         r"""Validate targets ``y`` for an output of shape ``(n, M)``; return them in canonical form.
 
         The canonical form is an ``(n, M)`` array of ``dtype`` for regression, an ``(n, 1)``
@@ -74,6 +82,8 @@ class Loss:
         (:meth:`lecturenn.network.Network.forward`): a float64 ``X`` would silently turn
         the whole forward pass of a float32 network into float64.
 
+        ``name`` is the name of the targets in the error messages (``"y_val"``).
+
         Raises
         ------
         TypeError
@@ -84,10 +94,8 @@ class Loss:
         raise NotImplementedError
 
     def _checked(self, a, y) -> tuple[np.ndarray, np.ndarray]:
-        """``a`` as an ``(n, M)`` floating array and ``y`` prepared for it."""
-        if not (type(a) is np.ndarray and a.ndim == 2 and a.dtype.kind == "f"):
-            a = as_float_array("a (the network output)", a, ndim=2, dtype="floating",
-                               finite=False)
+        """``a`` as a finite ``(n, M)`` floating array and ``y`` prepared for it."""
+        a = as_float_array("a (the network output)", a, ndim=2, dtype="floating")
         return a, self.prepare_target(y, a.shape, a.dtype)
 
     # -- the math ------------------------------------------------------------------------
@@ -135,7 +143,11 @@ def _check_n(y, n, name="y"):
 
 
 def _numeric(name, y):
-    y = np.asarray(y)
+    try:
+        y = np.asarray(y)
+    except ValueError as exc:  # ragged lists
+        raise TypeError(f"{name} must be a numeric array (rows of equal length), got "
+                        f"{describe(y)}") from exc
     if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer)
                                or np.issubdtype(y.dtype, np.floating)):
         raise TypeError(f"{name} must be a real numeric array, got {describe(y)}")
@@ -149,24 +161,24 @@ def _numeric(name, y):
 class _Regression(Loss):
     kind = "regression"
 
-    def prepare_target(self, y, output_shape, dtype=np.float64):
+    def prepare_target(self, y, output_shape, dtype=np.float64, *, name="y"):
         n, m = output_shape
         if type(y) is np.ndarray and y.dtype == dtype and y.shape == output_shape and n:
-            if not np.isfinite(y).all():
-                raise ValueError("y must be finite, got NaN or infinity")
+            if not all_finite(y):
+                raise ValueError(f"{name} must be finite, got NaN or infinity")
             return y  # fast path: already canonical
-        y = _numeric("y", y)
+        y = _numeric(name, y)
         if y.ndim == 1 and m == 1:
             y = y.reshape(-1, 1)
         if y.ndim != 2 or y.shape[1] != m:
             raise ValueError(
-                f"y for {type(self).__name__} must have shape (n, {m}) to match the network "
-                f"output" + (" (or (n,))" if m == 1 else "") + f", got {y.shape}"
+                f"{name} for {type(self).__name__} must have shape (n, {m}) to match the "
+                f"network output" + (" (or (n,))" if m == 1 else "") + f", got {y.shape}"
             )
-        _check_n(y, n)
+        _check_n(y, n, name)
         y = y.astype(dtype, copy=False)
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y must be finite, got NaN or infinity")
+        if not all_finite(y):
+            raise ValueError(f"{name} must be finite, got NaN or infinity")
         return y
 
 
@@ -267,26 +279,26 @@ class EpsilonInsensitive(_Regression):
 class _Margin(Loss):
     kind = "margin"
 
-    def prepare_target(self, y, output_shape, dtype=np.float64):
+    def prepare_target(self, y, output_shape, dtype=np.float64, *, name="y"):
         n, m = output_shape
         if m != 1:
             raise ValueError(
                 f"{type(self).__name__} is a two-class margin loss: the network must have 1 output "
                 f"g(x), got {m} outputs (use SoftmaxCrossEntropy for {m} classes)"
             )
-        y = _numeric("y", y)
+        y = _numeric(name, y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(
-                f"y for {type(self).__name__} must have shape (n,) or (n, 1), got {y.shape}"
+                f"{name} for {type(self).__name__} must have shape (n,) or (n, 1), got {y.shape}"
             )
-        _check_n(y, n)
+        _check_n(y, n, name)
         bad = (y != 1) & (y != -1)
         if np.any(bad):
             i = int(np.argmax(bad))
             raise ValueError(
-                f"y for {type(self).__name__} must be -1 or +1 (margin M = g(x) y), "
+                f"{name} for {type(self).__name__} must be -1 or +1 (margin M = g(x) y), "
                 f"got {y[i].item()!r} at index {i}"
                 + (" (for 0/1 labels pass 2 * y - 1, or labels='pm1' to lecturenn.data)"
                    if np.all((y == 0) | (y == 1)) else "")
@@ -383,7 +395,7 @@ class SoftmaxCrossEntropy(Loss):
     name = "cross_entropy"
     kind = "multiclass"
 
-    def prepare_target(self, y, output_shape, dtype=np.float64):
+    def prepare_target(self, y, output_shape, dtype=np.float64, *, name="y"):
         n, m = output_shape
         if (type(y) is np.ndarray and y.dtype == np.intp and y.shape == (n,) and n and m >= 2
                 and not (y.view(np.uintp) >= m).any()):  # negative labels wrap to huge values
@@ -393,26 +405,26 @@ class SoftmaxCrossEntropy(Loss):
                 f"SoftmaxCrossEntropy needs a network with M >= 2 outputs, got {m} "
                 "(for two classes with one output use LogisticLoss)"
             )
-        y = _numeric("y", y)
+        y = _numeric(name, y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(
-                f"y for SoftmaxCrossEntropy must be integer class labels of shape (n,), "
+                f"{name} for SoftmaxCrossEntropy must be integer class labels of shape (n,), "
                 f"got {y.shape}"
             )
-        _check_n(y, n)
+        _check_n(y, n, name)
         if not np.issubdtype(y.dtype, np.integer):
             if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
                 raise TypeError(
-                    f"y for SoftmaxCrossEntropy must be integer class labels, got {describe(y)} "
-                    "with non-integer values"
+                    f"{name} for SoftmaxCrossEntropy must be integer class labels, got "
+                    f"{describe(y)} with non-integer values"
                 )
         bad = (y < 0) | (y >= m)
         if np.any(bad):
             i = int(np.argmax(bad))
             raise ValueError(
-                f"class label y[{i}] = {y[i].item()!r} is out of range: the network has "
+                f"class label {name}[{i}] = {y[i].item()!r} is out of range: the network has "
                 f"M = {m} outputs, so labels must be in 0..{m - 1}"
             )
         return y.astype(np.intp)
@@ -483,4 +495,5 @@ def get_loss(spec) -> Loss:
     if isinstance(spec, Loss):
         return spec
     cls, kwargs = lookup("loss", spec, LOSSES, "a Loss")
+    check_kwargs(f"loss {describe(spec)}", cls, kwargs)
     return cls(**kwargs)

@@ -22,17 +22,20 @@ import numpy as np
 
 from lecturenn._validation import (
     check_bool,
+    check_file_like,
     check_in_range,
     check_int,
+    check_parameters_finite,
     check_positive,
     check_real,
     check_rng,
     describe,
+    nonfinite_parameter,
 )
 from lecturenn.losses import Loss, get_loss
 from lecturenn.network import Network
 
-__all__ = ["History", "SGHistory", "fit", "sg_backprop", "evaluate", "METRICS"]
+__all__ = ["History", "SGHistory", "fit", "sg_backprop", "evaluate", "METRICS", "DEFAULT_LR"]
 
 
 class _PlainSGD:
@@ -73,6 +76,13 @@ def _mae(out, y, loss):
     if loss.kind != "regression":
         raise ValueError(f"metric 'mae' needs a regression loss, got {type(loss).__name__}")
     return float(np.mean(np.abs(out - y)))
+
+
+# the kinds of loss each built-in metric needs (checked before training starts)
+_accuracy.loss_kinds = ("margin", "multiclass")
+_accuracy.needs = "a classification loss (margin or multiclass)"
+_mse.loss_kinds = _mae.loss_kinds = ("regression",)
+_mse.needs = _mae.needs = "a regression loss"
 
 
 #: metric names accepted by :func:`fit` and :func:`evaluate`; a callable ``f(out, y, loss)``
@@ -122,15 +132,34 @@ def _metric_fns(metrics) -> dict[str, Callable]:
     return out
 
 
+def _check_metrics(fns: dict, loss: Loss, net=None, X=None, y=None) -> None:
+    """Refuse metrics that cannot work with ``loss``, before anything is trained.
+
+    A built-in metric is checked by the kinds of loss it needs. If ``net`` is given, every
+    other (callable) metric is called once on ``(X, y)`` at the current weights, in
+    inference mode, and must return a real number: a metric that fails fails here, not after
+    the first epoch has changed the weights.
+    """
+    custom = {}
+    for name, f in fns.items():
+        kinds = getattr(f, "loss_kinds", None)
+        if kinds is None:
+            custom[name] = f
+        elif loss.kind not in kinds:
+            raise ValueError(f"metric {name!r} needs {f.needs}, got {type(loss).__name__}")
+    if custom and net is not None:
+        _evaluate(net, X, y, loss, custom)
+
+
 def _check_network(net, where: str) -> None:
     if not isinstance(net, Network):
         raise TypeError(f"net of {where} must be a lecturenn.network.Network, "
                         f"got {describe(net)}")
 
 
-def _prepare(net, X, y, loss, what="X"):
+def _prepare(net, X, y, loss, what="X", target="y"):
     X = net._check_input(X, name=what)
-    y = loss.prepare_target(y, (X.shape[0], net.sizes[-1]), net.dtype)
+    y = loss.prepare_target(y, (X.shape[0], net.sizes[-1]), net.dtype, name=target)
     return X, y
 
 
@@ -154,6 +183,7 @@ def evaluate(net, X, y, loss, metrics=()) -> dict[str, float]:
     _check_network(net, "evaluate")
     loss = get_loss(loss)
     fns = _metric_fns(metrics)
+    _check_metrics(fns, loss)
     X, y = _prepare(net, X, y, loss)
     return _evaluate(net, X, y, loss, fns)
 
@@ -209,21 +239,36 @@ class History:
         raise KeyError(key)
 
 
-def _nonfinite(value, epoch, step):
+def _nonfinite(value, epoch, step, params):
+    # the data and the weights were checked before the first step: a weight that is not
+    # finite now was made so by the steps (they diverged)
+    bad = nonfinite_parameter(params)
+    cause = f": {bad}" if bad is not None else ""
     return FloatingPointError(
         f"the loss became {value} at epoch {epoch}, step {step} (steps counted from 1 within "
-        "the epoch); lower the learning rate or check the data"
+        f"the epoch){cause}; the steps diverged: lower the learning rate"
     )
 
 
+#: the learning rate of the default SGD of :func:`fit`
+DEFAULT_LR = 0.1
+
+
 def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32, rng=0,
-        progress: bool = False, metrics=(), X_val=None, y_val=None, *, lr: float = 0.1,
+        progress: bool = False, metrics=(), X_val=None, y_val=None, *, lr: float | None = None,
         shuffle: bool = True, file=None) -> History:
     r"""Train ``net`` by mini-batch gradient steps; return the :class:`History`.
 
     Each epoch shuffles the objects (with ``rng``), cuts them into batches of
     ``batch_size`` (the last one may be smaller) and for each batch calls
     ``optimizer.step(closure)`` with ``closure = lambda: net.loss_and_grad(Xb, yb, loss)``.
+
+    Everything is checked before the first step changes anything: the arguments, the data
+    (shapes, finiteness, labels), the weights of ``net`` (finite), the metrics against the
+    loss (a callable metric is called once on the training data at the initial weights)
+    and ``file``. The steps themselves run unchecked (the closure calls
+    ``loss_and_grad(..., check=False)``: the hot path); a loss that becomes non-finite is
+    reported with its epoch and step.
 
     Parameters
     ----------
@@ -254,11 +299,12 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
     X_val, y_val : array_like, optional
         Validation data evaluated at the end of each epoch.
     lr : float, optional
-        Learning rate :math:`\eta` of the default SGD (ignored when ``optimizer`` is given).
+        Learning rate :math:`\eta` of the default SGD, :data:`DEFAULT_LR` (0.1) if not
+        given; an error together with ``optimizer`` (which has its own).
     shuffle : bool, optional
         Shuffle the objects every epoch (default True).
     file : file-like, optional
-        Where the progress lines go.
+        Where the progress lines go (anything with ``write``); standard output by default.
 
     Returns
     -------
@@ -268,9 +314,12 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
 
     Raises
     ------
+    TypeError, ValueError
+        Bad arguments or data, a weight of ``net`` that is not finite, a metric that does not
+        fit the loss: before any step.
     FloatingPointError
         When the loss or a gradient becomes NaN or infinite; the message names the epoch and
-        the step.
+        the step (and the parameter that diverged).
 
     Examples
     --------
@@ -297,9 +346,16 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
     if have_val:
         if X_val is None or y_val is None:
             raise ValueError("give both X_val and y_val, or neither")
-        X_val, y_val = _prepare(net, X_val, y_val, loss, what="X_val")
+        X_val, y_val = _prepare(net, X_val, y_val, loss, what="X_val", target="y_val")
+    if progress or file is not None:
+        out_file = check_file_like("file", sys.stdout if file is None else file)
     if optimizer is None:
-        optimizer = _PlainSGD(net.parameters(), check_positive("lr", lr))
+        optimizer = _PlainSGD(net.parameters(),
+                              check_positive("lr", DEFAULT_LR if lr is None else lr))
+    elif lr is not None:
+        raise ValueError(f"lr={lr!r} is the learning rate of fit's default SGD, but an "
+                         f"optimizer was given ({describe(optimizer)}), which has its own: "
+                         "set it there, e.g. Adam(net.parameters(), lr=0.01)")
     elif isinstance(optimizer, type):
         raise TypeError(
             f"optimizer must be an optimizer object, got the class {optimizer.__name__}; "
@@ -309,7 +365,10 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
         raise TypeError(f"optimizer must have a step(closure) method, got {describe(optimizer)}")
     else:
         _check_optimizer_params(optimizer, net)
-    out_file = sys.stdout if file is None else file
+    check_parameters_finite(net.parameters(), "fit")
+    _check_metrics(fns, loss, net, X, y)
+    if not (progress or file is not None):
+        out_file = None
     hist = History(metrics={k: [] for k in fns},
                    val_metrics={k: [] for k in fns} if have_val else {})
     was_training = net.training
@@ -353,7 +412,7 @@ def _epochs(net, X, y, loss, optimizer, epochs, batch_size, gen, shuffle, fns, h
             def closure(Xb=Xb, yb=yb, epoch=epoch, step=step):
                 v = net.loss_and_grad(Xb, yb, loss, check=False)
                 if not np.isfinite(v):
-                    raise _nonfinite(v, epoch, step)
+                    raise _nonfinite(v, epoch, step, net.parameters())
                 return v
 
             try:
@@ -364,7 +423,7 @@ def _epochs(net, X, y, loss, optimizer, epochs, batch_size, gen, shuffle, fns, h
                 raise FloatingPointError(f"at epoch {epoch}, step {step}: {exc}") from exc
             value = float(value)
             if not np.isfinite(value):
-                raise _nonfinite(value, epoch, step)
+                raise _nonfinite(value, epoch, step, net.parameters())
             total += value * len(idx)
             hist.steps += 1
         hist.loss.append(total / n)
@@ -479,6 +538,7 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
     max_steps = check_int("max_steps", max_steps, minimum=1)
     gen = check_rng(rng)
     params = net.parameters()
+    check_parameters_finite(params, "sg_backprop")
 
     was = net.training
     net.training = False
@@ -500,7 +560,10 @@ def _sg_loop(net, X, y, loss, params, lr, lam, tol, patience, max_steps, gen, Q,
         i = int(gen.integers(n))
         Li = net.loss_and_grad(X[i:i + 1], y[i:i + 1], loss, check=False)
         if not np.isfinite(Li):
-            raise FloatingPointError(f"the loss became {Li} at step {k} (object {i})")
+            bad = nonfinite_parameter(params)
+            raise FloatingPointError(f"the loss became {Li} at step {k} (object {i})"
+                                     + (f": {bad}" if bad else "")
+                                     + "; the steps diverged: lower the learning rate")
         for p in params:
             p.data -= lr * p.grad
         Q_new = (1 - lam) * Q + lam * Li
