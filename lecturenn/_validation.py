@@ -74,7 +74,7 @@ def first_nonfinite(arr: np.ndarray):
 
 
 def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
-    """Raise a ``ValueError`` naming ``name``, the value and its index if ``arr`` holds NaN or inf."""
+    """A ``ValueError`` naming ``name``, the value and its index if ``arr`` holds NaN or inf."""
     bad = first_nonfinite(arr)
     if bad is not None:
         idx, value = bad
@@ -258,7 +258,7 @@ def check_float_dtype(name: str, dtype) -> np.dtype:
     """Check that ``dtype`` is float32 or float64 (the dtypes of trainable arrays)."""
     try:
         dt = np.dtype(dtype)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be float32 or float64, got {describe(dtype)}") from exc
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"{name} must be float32 or float64, got {dt}")
@@ -298,7 +298,7 @@ def check_callable(name: str, value, what: str = "a callable"):
 
 
 def check_file_like(name: str, value):
-    """Check that ``value`` has a ``write`` method (a text file, ``sys.stdout``, ``io.StringIO``)."""
+    """Check that ``value`` has a ``write`` method (a text file, ``sys.stdout``, a StringIO)."""
     if not callable(getattr(value, "write", None)):
         raise TypeError(f"{name} must be a file-like object with a write() method (e.g. "
                         f"sys.stdout or open(path, 'w')), got {describe(value)}")

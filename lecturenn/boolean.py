@@ -38,7 +38,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lecturenn._validation import as_binary_array, as_float_array, check_shape, describe
+from lecturenn._validation import (
+    as_binary_array,
+    as_float_array,
+    check_int,
+    check_shape,
+    describe,
+)
 from lecturenn.neuron import Neuron, heaviside
 
 __all__ = [
@@ -160,13 +166,23 @@ class ThresholdNetwork:
     v0 : float
         Output threshold.
     n_inputs : int, optional
-        The number :math:`n` of inputs; needed only when ``H == 0``.
+        The number :math:`n \ge 1` of inputs; needed only when ``W`` has no columns
+        (``H == 0`` given as an empty ``(0, 0)`` array). If ``W`` has columns, their number
+        must be ``n_inputs``.
     """
 
     def __init__(self, W, b, v, v0, n_inputs: int | None = None):
         W = as_float_array("W", W, ndim=2, allow_empty=True)
-        if W.shape[0] == 0 and n_inputs is not None:
-            W = W.reshape(0, int(n_inputs))
+        if n_inputs is not None:
+            n_inputs = check_int("n_inputs", n_inputs, minimum=1)
+            if W.shape == (0, 0):
+                W = W.reshape(0, n_inputs)
+            elif W.shape[1] != n_inputs:
+                raise ValueError(f"n_inputs={n_inputs}, but W of shape {W.shape} has "
+                                 f"{W.shape[1]} columns (one per input)")
+        if W.shape[1] == 0:
+            raise ValueError(f"W of shape {W.shape} has no columns: a network needs at least "
+                             "one input (give n_inputs when W is empty)")
         b = as_float_array("b", b, ndim=1, allow_empty=True)
         v = as_float_array("v", v, ndim=1, allow_empty=True)
         check_shape("b", b, (W.shape[0],), where="ThresholdNetwork (one threshold per row of W)")

@@ -32,9 +32,11 @@ from lecturenn._validation import (
     check_float_dtype,
     check_in_range,
     check_int,
+    check_numeric_dtype,
     check_positive,
     check_rng,
     describe,
+    first_nonfinite,
 )
 
 __all__ = [
@@ -70,12 +72,23 @@ def _check_labels(labels) -> str:
     return labels
 
 
-def _finish(X: np.ndarray, cls: np.ndarray, labels: str, rng: np.random.Generator, dtype):
-    """Shuffle the objects and encode the class indices 0/1 as asked."""
+def _finish(X: np.ndarray, cls: np.ndarray, labels: str, rng: np.random.Generator, dtype,
+            culprit: str):
+    """Shuffle the objects and encode the class indices 0/1 as asked.
+
+    The points must be finite in ``dtype``: a noise of 1e308 overflows float64, one of 1e39
+    overflows float32; ``culprit`` names the arguments that can cause it.
+    """
     order = rng.permutation(len(X))
     X, cls = X[order], cls[order]
     y = cls.astype(np.int64) if labels == "01" else (2 * cls - 1).astype(np.int64)
-    return np.ascontiguousarray(X, dtype=dtype), y
+    with np.errstate(over="ignore"):
+        X = np.ascontiguousarray(X, dtype=dtype)
+    bad = first_nonfinite(X)
+    if bad is not None:
+        raise ValueError(f"{culprit} gives points that are not finite in {np.dtype(dtype)} "
+                         f"({bad[1]} at index {bad[0]}): choose a smaller value")
+    return X, y
 
 
 def _split_counts(n: int) -> tuple[int, int]:
@@ -127,9 +140,10 @@ def xor(n: int = 200, noise: float = 0.15, rng=0, *, labels: str = "01", dtype=n
     rng = check_rng(rng)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     which = np.arange(n) % 4
-    X = corners[which] + noise * rng.standard_normal((n, 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = corners[which] + noise * rng.standard_normal((n, 2))
     cls = (corners[which, 0] != corners[which, 1]).astype(np.int64)
-    return _finish(X, cls, labels, rng, dtype)
+    return _finish(X, cls, labels, rng, dtype, f"noise={noise!r}")
 
 
 def two_moons(n: int = 200, noise: float = 0.1, rng=0, *, labels: str = "01", dtype=np.float64):
@@ -178,9 +192,10 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=0, *, labels: str = "01", dt
         np.column_stack([np.cos(t0), np.sin(t0)]),
         np.column_stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)]),
     ])
-    X = X + noise * rng.standard_normal(X.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = X + noise * rng.standard_normal(X.shape)
     cls = np.repeat([0, 1], [n0, n1])
-    return _finish(X, cls, labels, rng, dtype)
+    return _finish(X, cls, labels, rng, dtype, f"noise={noise!r}")
 
 
 def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0, *,
@@ -233,9 +248,17 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0, *,
         np.column_stack([np.cos(a0), np.sin(a0)]),
         factor * np.column_stack([np.cos(a1), np.sin(a1)]),
     ])
-    X = X + noise * rng.standard_normal(X.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = X + noise * rng.standard_normal(X.shape)
     cls = np.repeat([0, 1], [n0, n1])
-    return _finish(X, cls, labels, rng, dtype)
+    return _finish(X, cls, labels, rng, dtype, f"noise={noise!r}")
+
+
+#: the largest number of turns of :func:`spirals`: at :math:`10^6` turns float64 still
+#: places each angle :math:`2\pi\cdot\text{turns}\cdot t` to about :math:`10^{-9}` rad;
+#: at :math:`10^{15}` the rounding error of the angle is a radian and the "spiral" is noise
+#: (at :math:`10^{308}` the angle overflows and the points are NaN)
+MAX_TURNS = 1e6
 
 
 def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
@@ -252,7 +275,7 @@ def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
     n : int, optional
         Number of objects, at least 2 (``n // 2`` in class 0).
     turns : float, optional
-        Number of turns of each spiral, ``> 0``.
+        Number of turns of each spiral, in ``(0, MAX_TURNS]`` (:data:`MAX_TURNS` = :math:`10^6`).
     noise : float, optional
         Standard deviation of the noise, ``>= 0``.
     rng : numpy.random.Generator or int, optional
@@ -278,6 +301,9 @@ def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
     """
     n = check_int("n", n, minimum=2)
     turns = check_positive("turns", turns)
+    if turns > MAX_TURNS:
+        raise ValueError(f"turns must be <= MAX_TURNS = {MAX_TURNS:g}, got {turns!r}: beyond "
+                         "it float64 cannot place the angle of a point and the spiral is noise")
     noise = check_positive("noise", noise, strict=False)
     labels = _check_labels(labels)
     dtype = check_float_dtype("dtype", dtype)
@@ -287,8 +313,9 @@ def spirals(n: int = 200, turns: float = 1.5, noise: float = 0.03, rng=0, *,
     t = rng.uniform(0.05, 1.0, size=n)
     angle = 2 * np.pi * turns * t + np.pi * cls
     X = np.column_stack([t * np.cos(angle), t * np.sin(angle)])
-    X = X + noise * rng.standard_normal(X.shape)
-    return _finish(X, cls, labels, rng, dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = X + noise * rng.standard_normal(X.shape)
+    return _finish(X, cls, labels, rng, dtype, f"noise={noise!r}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -327,8 +354,8 @@ def train_test_split(X, y, test_size: float | int = 0.25, rng=0, *, stratify: bo
     >>> s.X_train.shape, s.X_test.shape
     ((7, 2), (3, 2))
     """
-    X = np.asarray(X)
-    y = np.asarray(y)
+    X = _as_array("X", X)
+    y = _as_array("y", y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(
             "X and y must have a first (object) axis, "
@@ -374,6 +401,14 @@ def train_test_split(X, y, test_size: float | int = 0.25, rng=0, *, stratify: bo
     return Split(X[train], X[test], y[train], y[test])
 
 
+def _as_array(name: str, value) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except ValueError as exc:  # ragged lists
+        raise TypeError(f"{name} must be an array (rows of equal length), got "
+                        f"{describe(value)}") from exc
+
+
 def _n_test(test_size, n: int) -> int:
     if isinstance(test_size, bool) or not isinstance(
         test_size, (int, float, np.integer, np.floating)
@@ -403,7 +438,8 @@ def one_hot(y, n_classes: int | None = None, *, dtype=np.float64) -> np.ndarray:
     n_classes : int, optional
         Number of classes :math:`M`; by default ``max(y) + 1``.
     dtype : numpy dtype, optional
-        Type of the result (float64 by default).
+        Type of the result (float64 by default): a numeric dtype (bool, an integer or a
+        float type).
 
     Returns
     -------
@@ -417,7 +453,8 @@ def one_hot(y, n_classes: int | None = None, *, dtype=np.float64) -> np.ndarray:
            [0., 0., 1.],
            [0., 1., 0.]])
     """
-    arr = np.asarray(y)
+    dtype = check_numeric_dtype("dtype", dtype)
+    arr = _as_array("y", y)
     if arr.size == 0 and arr.dtype == np.float64:  # [] has no dtype of its own
         arr = arr.astype(np.int64)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
@@ -474,7 +511,10 @@ def load_digits(test_size: float | int = 0.25, rng=0, *, dtype=np.float64) -> Sp
     ImportError
         If scikit-learn is not installed (it comes with ``pip install 'lecturenn[book]'``).
     """
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"dtype must be float64 or float32, got {describe(dtype)}") from exc
     if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")
     try:

@@ -36,7 +36,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lecturenn._validation import as_float_array, check_positive, check_real, describe
+from lecturenn._validation import (
+    as_float_array,
+    check_callable,
+    check_finite,
+    check_parameters_finite,
+    check_positive,
+    check_real,
+    describe,
+)
 from lecturenn.losses import get_loss
 
 __all__ = [
@@ -68,7 +76,8 @@ def relative_error(a, b, floor: float = 1e-4) -> np.ndarray:
     a = as_float_array("a", a, allow_empty=True, finite=False)
     b = as_float_array("b", b, allow_empty=True, finite=False)
     if a.shape != b.shape:
-        raise ValueError(f"relative_error needs equal shapes, got {a.shape} and {b.shape}")
+        raise ValueError(f"relative_error needs equal shapes, got {a.shape} and {b.shape} "
+                         "(a and b)")
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)
 
 
@@ -84,7 +93,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     f : callable
         ``f() -> float`` or ``f(x) -> float``; it is called as ``f(x)``.
     x : numpy.ndarray
-        A floating array (modified temporarily, restored exactly).
+        A floating array with finite entries (modified temporarily, restored exactly).
     eps : float, optional
         The step :math:`\tau`.
     """
@@ -93,6 +102,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
         raise TypeError(f"f must be a callable returning a real number, got {describe(f)}")
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"x must be a floating numpy array, got {describe(x)}")
+    check_finite("x", x)
     g = np.zeros(x.shape, dtype=np.float64)
     flat = x.reshape(-1)  # a view for contiguous arrays
     if not np.shares_memory(flat, x):
@@ -122,6 +132,8 @@ def check_grad(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np
     >>> err < 1e-8
     True
     """
+    check_callable("f", f, "a callable f(x) -> float")
+    check_callable("grad", grad, "a callable grad(x) -> array of the shape of x")
     x = as_float_array("x", x).copy()
     analytic = as_float_array("grad(x)", grad(x.copy()), allow_empty=True, finite=False)
     if analytic.shape != x.shape:
@@ -148,11 +160,18 @@ class GradCheckReport:
 
     @property
     def max_error(self) -> float:
-        """The largest relative error over all parameters."""
-        return max(self.errors.values()) if self.errors else 0.0
+        """The largest relative error over all parameters (NaN if one of them is NaN)."""
+        if not self.errors:
+            raise ValueError("the report holds no parameter: a check of nothing has no error")
+        errs = list(self.errors.values())
+        return float("nan") if any(e != e for e in errs) else max(errs)
 
     def ok(self, tol: float = 1e-6) -> bool:
-        """True if every relative error is below ``tol`` (a number > 0)."""
+        """True if every relative error is below ``tol`` (a number > 0).
+
+        An empty report is a ``ValueError`` (checking nothing is not a pass); a NaN error
+        is not below any tolerance.
+        """
         return self.max_error < check_positive("tol", tol)
 
     def __str__(self) -> str:
@@ -177,7 +196,8 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     eps : float, optional
         The finite-difference step :math:`\tau`.
     params : str or list of str, optional
-        Name(s) of the parameters to check (all by default).
+        Name(s) of the parameters to check (all by default); at least one: checking no
+        parameter is an error, not a pass.
     floor : float, optional
         See :func:`relative_error`.
 
@@ -185,6 +205,15 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     -------
     GradCheckReport
         ``report.errors[name]`` is the maximum relative error of that parameter.
+
+    Raises
+    ------
+    TypeError
+        ``net`` lacks ``parameters``/``loss_and_grad``/``forward``; ``params`` is not a
+        name or a list of names.
+    ValueError
+        No parameter to check (``params=[]``, or a model without parameters), an unknown
+        name, a parameter that holds NaN or infinity, bad ``X`` or ``y``.
 
     Warns
     -----
@@ -204,20 +233,34 @@ def check_gradients(net, X, y, loss, eps: float = 1e-5, params=None,
     """
     eps = check_positive("eps", eps)
     floor = check_positive("floor", floor)
+    missing = [m for m in ("parameters", "loss_and_grad", "forward")
+               if not callable(getattr(net, m, None))]
+    if missing:
+        raise TypeError(f"net of check_gradients must be a model with parameters(), "
+                        f"loss_and_grad(X, y, loss) and forward(X) (a lecturenn Network), "
+                        f"got {describe(net)} without {missing}")
     loss = get_loss(loss)
-    X = net._check_input(X) if hasattr(net, "_check_input") else np.asarray(X)
-    out = net.forward(X)
-    y = loss.prepare_target(y, out.shape, out.dtype)
-    net.loss_and_grad(X, y, loss, check=False)
-    all_params = net.parameters()
+    all_params = list(net.parameters())
     if params is not None:
         if isinstance(params, str):
             params = [params]
+        if not isinstance(params, (list, tuple)) or not all(isinstance(n, str) for n in params):
+            raise TypeError(f"params must be a parameter name or a list of names, got "
+                            f"{describe(params)}")
         known = {p.name for p in all_params}
         unknown = [name for name in params if name not in known]
         if unknown:
             raise ValueError(f"unknown parameter names {unknown}; the model has {sorted(known)}")
         all_params = [p for p in all_params if p.name in set(params)]
+    if not all_params:
+        raise ValueError("params is empty: check_gradients has no parameter to check, and "
+                         "checking nothing is not a pass; name at least one (the model has "
+                         f"{sorted(p.name for p in net.parameters())})")
+    check_parameters_finite(net.parameters(), "check_gradients")
+    X = net._check_input(X) if hasattr(net, "_check_input") else np.asarray(X)
+    out = net.forward(X)
+    y = loss.prepare_target(y, out.shape, out.dtype)
+    net.loss_and_grad(X, y, loss, check=False)
     low = sorted({str(p.data.dtype) for p in all_params if p.data.dtype != np.float64})
     if low:
         warnings.warn(

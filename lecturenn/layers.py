@@ -40,7 +40,6 @@ from lecturenn._validation import (
     as_float_array,
     check_float_dtype,
     check_int,
-    check_kwargs,
     check_rng,
     describe,
     lookup,

@@ -55,13 +55,15 @@ class Parameter:
     __slots__ = ("data", "grad", "name")
 
     def __init__(self, data, name: str = "param") -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"name of Parameter must be a str, got {describe(name)}")
         # a floating array stays as it is (float32 stays float32, no copy); integers and
         # Booleans become float64; complex numbers, None, strings, NaN and inf are refused
-        arr = as_float_array(f"data of Parameter {str(name)!r}", data, dtype="floating",
+        arr = as_float_array(f"data of Parameter {name!r}", data, dtype="floating",
                              allow_empty=True)
         self.data: np.ndarray = arr
         self.grad: np.ndarray | None = None
-        self.name = str(name)
+        self.name = name
 
     @property
     def shape(self) -> tuple[int, ...]:

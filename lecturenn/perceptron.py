@@ -91,6 +91,7 @@ def as_signed_labels(y, n_objects: int | None = None) -> np.ndarray:
     """
     y = as_float_array("y", y, ndim=1)
     if n_objects is not None:
+        n_objects = check_int("n_objects", n_objects, minimum=1)
         if y.shape != (n_objects,):
             raise ValueError(
                 f"y must hold one label per row of X: shape ({n_objects},), got {y.shape}"

@@ -102,7 +102,7 @@ class TestFunction:
     def parameter(self, start=None, name: str | None = None) -> Parameter:
         """A :class:`~lecturenn.parameter.Parameter` at ``start`` (default: ``self.start``)."""
         w0 = self._point(self.start if start is None else start).copy()
-        return Parameter(w0, name=name or self.name)
+        return Parameter(w0, name=self.name if name is None else name)
 
     def closure(self, param: Parameter) -> Callable[[], float]:
         """A closure for ``Optimizer.step``: sets ``param.grad`` at ``param.data``, returns f."""
@@ -295,6 +295,9 @@ def run_optimizer(fn: TestFunction, make_optimizer: Callable, n_steps: int, star
     n_steps = check_int("n_steps", n_steps, minimum=0)
     w = fn.parameter(start)
     opt = make_optimizer([w])
+    if not callable(getattr(opt, "step", None)):
+        raise TypeError(f"make_optimizer must return an optimizer (with step(closure)), got "
+                        f"{describe(opt)}")
     closure = fn.closure(w)
     path = np.empty((n_steps + 1, 2))
     path[0] = w.data

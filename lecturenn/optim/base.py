@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from lecturenn._validation import check_in_range, check_int, check_positive, check_real, describe
+from lecturenn._validation import (
+    check_choice,
+    check_in_range,
+    check_int,
+    check_parameters_finite,
+    check_positive,
+    check_real,
+    describe,
+)
 from lecturenn.optim.clipping import _joint_norm, _scale_grads
 from lecturenn.parameter import Parameter, as_parameter_list
 
@@ -68,6 +76,7 @@ class Optimizer:
             raise TypeError(f"decoupled must be a bool, got {describe(decoupled)}")
         self.decoupled = decoupled
         self.state: list[dict] = [{"k": 0} for _ in self.params]
+        self._weights_checked = False  # the first step checks the weights once
 
     # ------------------------------------------------------------------ helpers
     def state_of(self, param: Parameter) -> dict:
@@ -236,12 +245,24 @@ class Optimizer:
         ------
         ValueError
             A gradient is missing or has the wrong shape; a closure is required but
-            not given.
+            not given; at the first step, a parameter holds NaN or infinity.
         NonFiniteGradientError
-            A gradient holds a NaN or an infinity. Raised before any parameter or state
-            buffer is changed.
+            A gradient holds a NaN or an infinity (the message also names a parameter
+            whose own value is not finite, the usual cause). Raised before any parameter
+            or state buffer is changed.
+
+        Notes
+        -----
+        The weights themselves are checked once, at the first step (a NaN or an infinity
+        put in by hand); a later step does not look at them (that would be one more pass
+        over every parameter per step). With finite gradients a step can make a weight
+        non-finite only by overflowing, and then the next gradient is non-finite and is
+        reported with that weight.
         """
         _check_closure(closure)
+        if not self._weights_checked:
+            check_parameters_finite(self.params, f"{type(self).__name__}.step")
+            self._weights_checked = True
         loss = None
         if self._uses_lookahead():
             if closure is None:
@@ -291,9 +312,7 @@ def _check_gamma(name: str, value) -> float:
 
 
 def _check_variant(value, allowed: tuple[str, ...], name: str = "variant") -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {describe(value)}")
-    return value
+    return check_choice(name, value, allowed)
 
 
 def _ema(avg: np.ndarray, x: np.ndarray, decay: float, buf: np.ndarray) -> None:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from lecturenn._validation import check_positive, describe
+from lecturenn._validation import check_positive, describe, nonfinite_parameter
 from lecturenn.parameter import Parameter, as_parameter_list
 
 __all__ = ['NonFiniteGradientError', 'clip_grad_norm', 'global_grad_norm']
@@ -91,9 +91,12 @@ def _joint_norm(params: list[Parameter], where) -> float:
             found = _first_nonfinite(g)
             if found is not None:
                 idx, val = found
+                cause = nonfinite_parameter(params)  # the usual cause: a weight itself
                 raise NonFiniteGradientError(
                     f"gradient of parameter {i} ({p.name!r}) is not finite at step {where}: "
-                    f"{val} at index {idx}; no parameter was changed"
+                    f"{val} at index {idx}"
+                    + (f"; {cause}, which makes the gradients non-finite" if cause else "")
+                    + "; no parameter was changed"
                 )
             overflowed.append(g)  # finite, but the squares overflow
         if not overflowed:
