@@ -143,7 +143,10 @@ class Activation:
         parameters overrides it (see :class:`PReLU`) and checks ``cfg`` as its constructor
         would.
         """
-        return {} if cls.parameters is Activation.parameters else None
+        if cls.parameters is not Activation.parameters:
+            return None
+        check_kwargs(f"activation {cls.name!r}", cls, cfg)
+        return {}
 
     def backward_params(self, s: np.ndarray, grad_x: np.ndarray) -> None:
         r"""Set the gradients of the activation's own parameters.

@@ -29,6 +29,11 @@ Slides «Обобщение: полносвязная нейронная сет�
 
 Gradient arrays are reused between calls (written in place when the shape and dtype
 match), so copy ``p.grad`` if you need to keep the value of an earlier step.
+
+``forward`` and ``backward`` are the training hot path and trust their inputs (a floating
+array of the layer's dtype and width, a gradient of the output's shape): they are called by
+:class:`lecturenn.network.Network`, which checks what it is given once. Calling a layer,
+``layer(x)``, checks ``x`` first.
 """
 
 from __future__ import annotations
@@ -64,6 +69,9 @@ LAYER_TYPES: dict[str, type] = {}
 
 def register_layer(cls):
     """Class decorator: make a layer type rebuildable by :func:`layer_from_config`."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"register_layer decorates a subclass of lecturenn.layers.Layer, got "
+                        f"{describe(cls)}")
     LAYER_TYPES[cls.__name__] = cls
     return cls
 

@@ -316,6 +316,8 @@ class Network:
             tr.z.append(z)
             tr.x.append(X)
         self._out_shape = X.shape
+        if not all_finite(X):
+            self._check_weights("forward_trace")
         return tr
 
     # -- backward -------------------------------------------------------------------

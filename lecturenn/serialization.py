@@ -65,7 +65,16 @@ def register_model(fmt: str):
     ``None`` if it cannot tell): :func:`load` compares them with the file's arrays before it
     builds the model (see :meth:`lecturenn.network.Network.parameter_shapes`).
     """
+    if not isinstance(fmt, str) or not fmt:
+        raise TypeError(f"fmt of register_model must be a non-empty str, got {describe(fmt)}")
+
     def deco(cls):
+        missing = [m for m in ("config", "from_config", "named_parameters")
+                   if not callable(getattr(cls, m, None))]
+        if not isinstance(cls, type) or missing:
+            raise TypeError(f"register_model({fmt!r}) decorates a model class with config(), "
+                            f"from_config() and named_parameters(), got {describe(cls)}"
+                            + (f" without {missing}" if isinstance(cls, type) else ""))
         MODEL_FORMATS[fmt] = cls
         return cls
     return deco

@@ -185,7 +185,10 @@ def evaluate(net, X, y, loss, metrics=()) -> dict[str, float]:
     fns = _metric_fns(metrics)
     _check_metrics(fns, loss)
     X, y = _prepare(net, X, y, loss)
-    return _evaluate(net, X, y, loss, fns)
+    res = _evaluate(net, X, y, loss, fns)
+    if not np.isfinite(res["loss"]):
+        net._check_weights("evaluate")  # name a non-finite weight; else the loss overflowed
+    return res
 
 
 def _evaluate(net, X, y, loss, fns):

@@ -33,6 +33,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from lecturenn._validation import check_choice, check_int, describe
 from lecturenn.derivations.activations import (
     S,
     check_relu_family_derivatives,
@@ -144,7 +145,7 @@ def symbolic_network(sizes: Sequence[int] = (2, 3, 2), sigma=None, loss=None) ->
         ``loss(outputs, targets) -> expr``; default: an undefined function
         :math:`\mathcal{L}(x^L_1, \dots, x^L_M)` (any differentiable loss).
     """
-    sizes = tuple(int(h) for h in sizes)
+    sizes = _widths(sizes)
     L = len(sizes) - 1
     if sigma is None:
         sigma = [sp.Function(f"sigma^{l}") for l in range(1, L + 1)]
@@ -307,6 +308,7 @@ def concrete_network(sizes: Sequence[int] = (2, 3, 2)) -> SymbolicNetwork:
     The sigmoid's derivative is given as :math:`\sigma(1-\sigma)` (proved by
     :func:`check_sigmoid_derivative`), which keeps the expressions small.
     """
+    sizes = _widths(sizes)
     L = len(sizes) - 1
     sig = [_Sigmoid] * (L - 1) + [sp.tanh]
 
@@ -326,6 +328,7 @@ def lambdify_gradient(net: SymbolicNetwork | None = None, method: str = "direct"
     ``"recurrence"``.
     """
     net = concrete_network() if net is None else net
+    check_choice("method", method, ("direct", "recurrence"))
     grads = direct_gradient(net) if method == "direct" else recurrence_gradient(net)
     args = list(net.x[0][1:]) + list(net.y) + net.weights
     exprs = [grads[w].rewrite(sp.exp) for w in net.weights]
@@ -355,6 +358,8 @@ def compare_with_lecturenn(n_points: int = 5, seed: int = 0, sizes=(2, 3, 2)) ->
     from lecturenn.losses import SquaredError
     from lecturenn.network import Network
 
+    n_points = check_int("n_points", n_points, minimum=1)  # comparing at no point is no check
+    sizes = _widths(sizes)
     rng = np.random.default_rng(seed)
     sym = concrete_network(sizes)
     g = lambdify_gradient(sym)
@@ -390,6 +395,8 @@ def check_matrix_form(H_prev: int = 2, H: int = 3) -> dict[str, bool]:
     * ``"W x equals S"``: it equals the coordinate formula;
     * ``"W^T x equals S"``: :math:`(W^l)^\top x^{l-1}` equals it (True).
     """
+    H_prev = check_int("H_prev", H_prev, minimum=1)
+    H = check_int("H", H, minimum=1)
     W = sp.Matrix(H_prev + 1, H, lambda k, h: sp.Symbol(f"w_{{{k},{h + 1}}}"))
     x = sp.Matrix([sp.Integer(-1)] + [sp.Symbol(f"x_{j}") for j in range(1, H_prev + 1)])
     S_coord = sp.Matrix([sum(W[k, h] * x[k] for k in range(H_prev + 1)) for h in range(H)])
@@ -407,10 +414,30 @@ def check_matrix_form(H_prev: int = 2, H: int = 3) -> dict[str, bool]:
 # ---------------------------------------------------------------------------------------
 # Cost: O(dim w) versus O(dim^2 w)
 # ---------------------------------------------------------------------------------------
+def _widths(sizes) -> tuple[int, ...]:
+    """``sizes`` as a tuple of at least two widths, each an int ``>= 1``."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a sequence of widths (H_0, ..., H_L), got "
+                        f"{describe(sizes)}")
+    out = tuple(check_int(f"sizes[{i}]", h, minimum=1) for i, h in enumerate(sizes))
+    if len(out) < 2:
+        raise ValueError(f"sizes must hold at least two widths (H_0, H_1), got {out}")
+    return out
+
+
 def _sizes_symbols(sizes):
-    if isinstance(sizes, int):
-        return sp.symbols(f"H_0:{sizes + 1}", positive=True, integer=True)
-    return tuple(sp.Integer(int(h)) if not isinstance(h, sp.Basic) else h for h in sizes)
+    if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
+        L = check_int("L (the number of layers)", sizes, minimum=1)
+        return sp.symbols(f"H_0:{L + 1}", positive=True, integer=True)
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be widths (numbers or SymPy symbols) or an int L, got "
+                        f"{describe(sizes)}")
+    out = tuple(h if isinstance(h, sp.Basic)
+                else sp.Integer(check_int(f"sizes[{i}]", h, minimum=1))
+                for i, h in enumerate(sizes))
+    if len(out) < 2:
+        raise ValueError(f"sizes must hold at least two widths (H_0, H_1), got {out}")
+    return out
 
 
 def dim_w(sizes):
@@ -494,6 +521,7 @@ def count_backprop_ops(sizes: Sequence[int], seed: int = 0) -> tuple[int, list]:
     A tanh network with the squared loss and random weights. Returns the count and the
     gradient (one array per layer) so the count belongs to a computation that is right.
     """
+    sizes = _widths(sizes)
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(size=(sizes[l - 1] + 1, sizes[l])) for l in range(1, len(sizes))]
     x = rng.normal(size=sizes[0])
@@ -531,6 +559,7 @@ def count_backprop_ops(sizes: Sequence[int], seed: int = 0) -> tuple[int, list]:
 def count_finite_difference_ops(sizes: Sequence[int], seed: int = 0,
                                 delta: float = 1e-6) -> tuple[int, list]:
     """Central finite differences with the same scalar forward pass, counting multiply-adds."""
+    sizes = _widths(sizes)
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(size=(sizes[l - 1] + 1, sizes[l])) for l in range(1, len(sizes))]
     x = rng.normal(size=sizes[0])
@@ -568,7 +597,7 @@ def check_backprop_cost_identity(L: int = 2, claimed: Callable | None = None) ->
         ``claimed(H, dim_w) -> expr`` replaces the claimed count :math:`3\dim w - H_0H_1`
         (to see a wrong one, e.g. :math:`3\dim w`, fail).
     """
-    H = _sizes_symbols(int(L))
+    H = _sizes_symbols(check_int("L (the number of layers)", L, minimum=1))
     dw = dim_w(H)
     cl = (3 * dw - H[0] * H[1]) if claimed is None else claimed(H, dw)
     return sp.expand(backprop_cost(H)["total"] - cl) == 0
@@ -581,6 +610,7 @@ def cost_orders(L: int = 2) -> dict:
     ``finite differences total / dim w`` (infinite) and ``finite differences total /
     dim^2 w`` (= 2: :math:`O(\dim^2 w)`), with positive symbolic constants :math:`c_l`.
     """
+    L = check_int("L (the number of layers)", L, minimum=1)
     t = sp.Symbol("t", positive=True)
     c = sp.symbols(f"c_0:{L + 1}", positive=True)
     H = [ci * t for ci in c]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from lecturenn._validation import check_choice, check_int
 from lecturenn.derivations.activations import sigmoid_expr
 
 __all__ = [
@@ -81,7 +82,8 @@ def check_loss_derivative(name: str, claimed=None) -> bool:
     claimed : sympy expression, optional
         Replace the code's formula (to see a wrong one fail).
     """
-    spec = loss_expressions()[name]
+    losses = loss_expressions()
+    spec = losses[check_choice("name", name, tuple(losses))]
     d = sp.diff(spec["L"], a_sym)
     cl = spec["claimed"] if claimed is None else claimed
     for reg in spec["regions"]:
@@ -98,6 +100,7 @@ def check_softmax_cross_entropy_gradient(M: int = 3, claimed=None) -> bool:
     :math:`\mathcal{L} = \ln\sum_k e^{a_k} - a_y` for every label :math:`y` and every
     :math:`m` with :math:`M` symbolic scores. ``claimed(p, m, y)`` replaces the formula.
     """
+    M = check_int("M (the number of classes)", M, minimum=2)
     a = sp.symbols(f"a_0:{M}", real=True)
     Z = sum(sp.exp(ak) for ak in a)
     p = [sp.exp(ak) / Z for ak in a]

@@ -24,6 +24,8 @@ from itertools import product
 import sympy as sp
 from sympy.solvers.simplex import InfeasibleLPError, lpmax
 
+from lecturenn._validation import as_binary_array, check_int
+
 __all__ = [
     "weight_symbols",
     "input_symbols",
@@ -45,24 +47,35 @@ __all__ = [
 XOR_TABLE = (0, 1, 1, 0)
 
 
+def _n(n, maximum: int = 20) -> int:
+    """The number of variables: an int in ``[0, maximum]`` (a ``TypeError``/``ValueError``)."""
+    n = check_int("n (the number of variables)", n, minimum=0)
+    if n > maximum:
+        raise ValueError(f"n (the number of variables) must be <= {maximum} here, got {n}")
+    return n
+
+
 def weight_symbols(n: int) -> tuple[tuple[sp.Symbol, ...], sp.Symbol]:
     r"""The symbols :math:`(w_1, \dots, w_n)` and :math:`w_0`."""
+    n = _n(n, maximum=10**6)
     return tuple(sp.Symbol(f"w_{j}", real=True) for j in range(1, n + 1)), sp.Symbol(
         "w_0", real=True)
 
 
 def input_symbols(n: int) -> tuple[sp.Symbol, ...]:
     r"""The symbols :math:`x^1, \dots, x^n` (printed as ``x^{1}``...)."""
+    n = _n(n, maximum=10**6)
     return tuple(sp.Symbol(f"x^{{{j}}}") for j in range(1, n + 1))
 
 
 def truth_table_rows(n: int) -> list[tuple[int, ...]]:
     """The :math:`2^n` binary rows in the standard order (:math:`x^1` most significant)."""
-    return [tuple(r) for r in product((0, 1), repeat=n)]
+    return [tuple(r) for r in product((0, 1), repeat=_n(n))]
 
 
 def _table(table, n: int) -> tuple[int, ...]:
-    t = tuple(int(v) for v in table)
+    n = _n(n)
+    t = tuple(as_binary_array("table", table, ndim=1).tolist())
     if len(t) != 2**n or any(v not in (0, 1) for v in t):
         raise ValueError(f"table must be 2**n = {2**n} values 0/1 for n = {n}, got {table!r}")
     return t
@@ -133,8 +146,12 @@ def check_neuron_exact(w, w0, table, n: int, *, strict: bool = True) -> bool:
     convention at zero matters.
     """
     t = _table(table, n)
-    w = [Fraction(str(v)) for v in w]
-    w0 = Fraction(str(w0))
+    try:
+        w = [Fraction(str(v)) for v in w]
+        w0 = Fraction(str(w0))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"w and w0 must be finite real numbers, got w={w!r}, w0={w0!r}: "
+                         f"{exc}") from exc
     if len(w) != n:
         raise ValueError(f"w must have n = {n} weights, got {len(w)}")
     for row, f in zip(truth_table_rows(n), t, strict=True):
@@ -278,7 +295,8 @@ def check_xor_formula(expr, symbols, threshold=None) -> bool:
 def dnf_minterm_neuron(r) -> tuple[tuple[int, ...], sp.Rational]:
     r"""The hidden neuron of the minterm :math:`r`: weights :math:`2r_j - 1`, threshold
     :math:`|r| - \tfrac12`."""
-    return tuple(2 * int(v) - 1 for v in r), sp.Integer(sum(int(v) for v in r)) - sp.Rational(1, 2)
+    r = as_binary_array("r (a row of the truth table)", r, ndim=1).tolist()
+    return tuple(2 * v - 1 for v in r), sp.Integer(sum(r)) - sp.Rational(1, 2)
 
 
 def dnf_minterm_check(n: int, neuron=dnf_minterm_neuron) -> bool:
@@ -306,7 +324,11 @@ def threshold_function_count(n: int) -> dict:
         ``threshold``: the tables that are threshold functions, ``not_threshold``: the others
         (with their certificates), ``count``: the number of threshold functions
         (2, 4, 14, 104, ... for n = 0, 1, 2, 3: OEIS A000609).
+
+    ``n`` is at most 4 (:math:`2^{16}` exact linear programs); :math:`n = 5` would be
+    :math:`2^{32}` of them.
     """
+    n = _n(n, maximum=4)
     yes, no = [], []
     for table in product((0, 1), repeat=2**n):
         sol = threshold_weights(table, n)

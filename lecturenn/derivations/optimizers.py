@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from lecturenn._validation import check_int
+
 __all__ = [
     "is_zero",
     "ema_weights",
@@ -105,6 +107,7 @@ def scheduled_ema_weights(n: int = 5) -> dict:
     with Dozat's schedule (:math:`\gamma = 0.9`, :math:`\psi = 0.004`): the two numbers
     differ (``"constant_ema_matches"`` is False), so that correction is not exact.
     """
+    n = check_int("n (the number of steps)", n, minimum=1)
     mus = sp.symbols(f"gamma_1:{n + 1}", positive=True)
     weights = [(1 - mus[a]) * sp.prod(mus[a + 1:]) for a in range(n)]
     total = sp.expand(sum(weights))
@@ -324,6 +327,7 @@ def clipping_properties(n: int = 3) -> dict:
     The clipped vector is :math:`c\,g` with :math:`c = \theta/\|g\| > 0` (same direction,
     cosine 1) and has norm exactly :math:`\theta`.
     """
+    n = check_int("n (the dimension)", n, minimum=1)
     gs = sp.symbols(f"g_1:{n + 1}", real=True)
     theta = sp.Symbol("theta", positive=True)
     # S = ||g||^2 > 0 (clipping acts only when ||g|| > theta > 0)
