@@ -48,6 +48,7 @@ __all__ = [
     "load_digits",
     "train_test_split",
     "one_hot",
+    "MAX_TURNS",
 ]
 
 

@@ -37,6 +37,7 @@ from lecturenn._validation import (
     as_batch,
     as_float_array,
     check_float_dtype,
+    check_int,
     check_rng,
     check_shape,
     describe,
@@ -153,6 +154,8 @@ class Network:
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in layers):
             if len(layers) < 2:
                 raise ValueError(f"the widths form needs at least [H_0, H_1], got {layers}")
+            layers = [check_int(f"layers[{i}] (the width H_{i})", h, minimum=1)
+                      for i, h in enumerate(layers)]
             gen = check_rng(rng)
             dtype = check_float_dtype("dtype", dtype)
             if len(layers) == 2 and not isinstance(activation, Activation):

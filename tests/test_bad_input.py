@@ -699,6 +699,7 @@ def test_fit_validation_targets_are_named():
     (lambda: Network(np.array(3)), TypeError, r"layers must be a list of widths or of Layer "
                                               r"objects, got array of shape \(\)"),
     (lambda: Network("234"), TypeError, r"layers must be a list of widths"),
+    (lambda: Network([2, 0, 1]), ValueError, r"layers\[1\] \(the width H_1\) must be >= 1, got 0"),
     (lambda: Network([2, 3, 1], dtype="int8"), TypeError, r"dtype must be float32 or float64"),
     (lambda: layer_from_config({"type": "Dense", "n_in": 2, "n_out": 1, "rng": 3}), ValueError,
      r"sets 'rng', which is an argument of layer_from_config"),

@@ -259,7 +259,8 @@ class Optimizer:
         non-finite only by overflowing, and then the next gradient is non-finite and is
         reported with that weight.
         """
-        _check_closure(closure)
+        if closure is not None and not callable(closure):
+            _check_closure(closure)
         if not self._weights_checked:
             check_parameters_finite(self.params, f"{type(self).__name__}.step")
             self._weights_checked = True

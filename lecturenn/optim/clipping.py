@@ -82,7 +82,9 @@ def _joint_norm(params: list[Parameter], where) -> float:
     overflowed = []
     with np.errstate(over="ignore", invalid="ignore"):
         for i, p in enumerate(params):
-            g = _grad_of(i, p, where)
+            g = p.grad
+            if not (type(g) is np.ndarray and g.dtype.kind == "f" and g.shape == p.data.shape):
+                g = _grad_of(i, p, where)  # a subclass of ndarray, or the error that fits
             flat = g.reshape(-1)
             s = float(np.dot(flat, flat))
             if math.isfinite(s):
