@@ -89,14 +89,14 @@ class Activation:
     def derivative(self, s: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         r"""The derivative :math:`z = \sigma'(S)`.
 
+        Unchecked, like :meth:`value`.
+
         Parameters
         ----------
         s : numpy.ndarray
             The pre-activation :math:`S`.
         x : numpy.ndarray, optional
             :math:`\sigma(S)` if already computed (saves work for sigmoid and tanh).
-
-        Unchecked, like :meth:`value`.
         """
         raise NotImplementedError
 
