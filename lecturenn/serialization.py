@@ -7,10 +7,11 @@ checks the file against the model first (the architecture, then the names, shape
 dtypes of the arrays) and changes nothing unless everything matches.
 
 **A file is untrusted input.** It may be truncated, empty, bit-flipped, an ``.npy`` file
-renamed, or written by someone else. Reading it never unpickles, never allocates more than
-the archive holds (the size that each array's header claims is compared with the size of
-its member of the archive before it is read; the zip checksums catch flipped bits), and
-every defect is a ``ValueError`` that names the file (a missing file, a directory or a file
+renamed, or written by someone else. Reading it never unpickles and never allocates more
+than the archive holds: the size that each array's header claims is compared with its member
+of the archive before anything is read (a stored member holds exactly its bytes, a deflated
+one at most the 1032:1 that deflate can reach), and the zip checksums catch flipped bits.
+Every defect is a ``ValueError`` that names the file (a missing file, a directory or a file
 without read permission is the ``OSError`` of the path). :func:`load` then checks the
 stored architecture (its entries and their types, and the shapes it implies, through the
 model class's ``parameter_shapes``) against the stored arrays **before** it builds

@@ -14,6 +14,7 @@ Slides «Напоминание: алгоритм SG (Stochastic Gradient)» and
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,8 +160,10 @@ def _check_network(net, where: str) -> None:
 
 def _prepare(net, X, y, loss, what="X", target="y"):
     X = net._check_input(X, name=what)
-    y = loss.prepare_target(y, (X.shape[0], net.sizes[-1]), net.dtype, name=target)
-    return X, y
+    shape = (X.shape[0], net.sizes[-1])
+    if "name" in inspect.signature(loss.prepare_target).parameters:  # a custom loss may lack it
+        return X, loss.prepare_target(y, shape, net.dtype, name=target)
+    return X, loss.prepare_target(y, shape, net.dtype)
 
 
 def evaluate(net, X, y, loss, metrics=()) -> dict[str, float]:
@@ -524,10 +527,14 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
         chosen objects, the number of steps and whether :math:`Q` stabilised; ``net`` is
         trained in place.
 
+    The data and the weights are checked once before the loop; the steps themselves run
+    unchecked (``loss_and_grad(..., check=False)`` and a plain update: the hot path).
+
     Raises
     ------
     FloatingPointError
-        If a loss becomes NaN or infinite (the message names the step).
+        If a loss becomes NaN or infinite (the message names the step and the parameter
+        that diverged).
     """
     _check_network(net, "sg_backprop")
     loss = get_loss(loss)

@@ -171,6 +171,19 @@ def test_a_header_claiming_a_huge_array_is_not_allocated(tmp_path):
         load(tmp_path / "lie.npz")
 
 
+def test_a_deflated_member_claiming_more_than_deflate_can_hold(tmp_path):
+    """The central directory says 2 GiB uncompressed for a member of a few hundred bytes."""
+    arch = _npy(np.array(json.dumps(Network([2, 2], rng=0).config())))
+    _zip(tmp_path / "z.npz", [(ARCHITECTURE_KEY + ".npy", arch)], method=zipfile.ZIP_DEFLATED)
+    raw = bytearray((tmp_path / "z.npz").read_bytes())
+    at = raw.index(b"PK\x01\x02") + 24  # the uncompressed size in the central directory
+    raw[at:at + 4] = (2**31 - 1).to_bytes(4, "little")
+    (tmp_path / "z.npz").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"z\.npz.*'__architecture__' claims 2147483647 bytes, "
+                                         r"more than the archive of \d+ bytes can hold"):
+        load(tmp_path / "z.npz")
+
+
 def test_archive_members_that_are_not_arrays(tmp_path):
     arch = _npy(np.array(json.dumps(Network([2, 2], rng=0).config())))
     _zip(tmp_path / "txt.npz", [("readme.txt", b"hello"), (ARCHITECTURE_KEY + ".npy", arch)])
@@ -449,6 +462,14 @@ def test_a_nonfinite_gradient_names_the_weight_that_caused_it():
                              r"changed"):
         opt.step()
     assert all(np.array_equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_a_neuron_names_its_nonfinite_weight():
+    neuron = ln.and_neuron()
+    neuron.w.data[1] = INF
+    with pytest.raises(ValueError, match=r"parameter 'w' holds inf at index \(1,\): Neuron\.score "
+                                         r"needs finite weights"):
+        neuron(np.array([[0, 1], [1, 1]]))
 
 
 def test_the_checked_losses_refuse_a_nonfinite_output():
