@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lecturenn._validation import as_float_array, check_callable, check_int, check_real, describe
+
 __all__ = ["use_book_style", "BOOK_STYLE", "COLORS", "plot_decision_regions", "grid_points"]
 
 #: The book's colour cycle (blue, orange, green, red, purple, brown), colour-blind safe.
@@ -63,13 +65,25 @@ def use_book_style() -> None:
 
 
 def grid_points(xlim, ylim, resolution: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A regular grid over a rectangle: ``(xx, yy, points)``, ``points`` of shape ``(r*r, 2)``."""
-    if int(resolution) < 2:
-        raise ValueError(f"resolution must be >= 2, got {resolution!r}")
-    xs = np.linspace(float(xlim[0]), float(xlim[1]), int(resolution))
-    ys = np.linspace(float(ylim[0]), float(ylim[1]), int(resolution))
+    """A regular grid over a rectangle: ``(xx, yy, points)``, ``points`` of shape ``(r*r, 2)``.
+
+    ``xlim`` and ``ylim`` are pairs of finite numbers, ``resolution`` an int ``>= 2``.
+    """
+    resolution = check_int("resolution", resolution, minimum=2)
+    (x0, x1), (y0, y1) = _limits("xlim", xlim), _limits("ylim", ylim)
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
     xx, yy = np.meshgrid(xs, ys)
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def _limits(name: str, lim) -> tuple[float, float]:
+    if isinstance(lim, (str, bytes)) or not hasattr(lim, "__len__") or len(lim) != 2:
+        raise TypeError(f"{name} must be a pair (low, high) of numbers, got {describe(lim)}")
+    low, high = (check_real(f"{name}[{i}]", v) for i, v in enumerate(lim))
+    if not low < high:
+        raise ValueError(f"{name} must have low < high, got {tuple(lim)}")
+    return low, high
 
 
 def plot_decision_regions(
@@ -98,13 +112,21 @@ def plot_decision_regions(
     X, y : array_like, optional
         Objects of shape ``(n, 2)`` and their labels (two classes, any two values).
     """
+    check_callable("predict", predict, "a callable mapping points (n, 2) to scores (n,)")
     xx, yy, pts = grid_points(xlim, ylim, resolution)
-    zz = np.asarray(predict(pts), dtype=float).reshape(xx.shape)
+    zz = as_float_array("predict(points)", predict(pts), finite=False)
+    if zz.size != pts.shape[0] or zz.ndim > 2:
+        raise ValueError(f"predict(points) must give one score per point, shape "
+                         f"({pts.shape[0]},), got {zz.shape}")
+    zz = zz.reshape(xx.shape)
     cs = ax.contourf(xx, yy, zz, levels=levels if levels is not None else 20, alpha=alpha,
                      cmap="RdBu_r")
     if X is not None and y is not None:
-        X = np.asarray(X, dtype=float)
+        X = as_float_array("X", X, ndim=2)
         y = np.asarray(y)
+        if X.shape[1] != 2 or y.shape != (X.shape[0],):
+            raise ValueError(f"X must have shape (n, 2) and y shape (n,), got X {X.shape} and "
+                             f"y {y.shape}")
         classes = np.unique(y)
         markers = ("o", "s", "^", "D", "v", "P")
         for i, c in enumerate(classes):

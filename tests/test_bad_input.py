@@ -811,3 +811,37 @@ def test_derivations_name_a_bad_size(call, exc, match):
 
     with pytest.raises(exc, match=match):
         call(neurons, backprop, losses, optimizers)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"resolution": 2.7}, TypeError, r"resolution must be an int, got 2\.7"),
+    ({"resolution": 1}, ValueError, r"resolution must be >= 2, got 1"),
+    ({"xlim": (0.0, NAN)}, ValueError, r"xlim\[1\] must be finite, got nan"),
+    ({"xlim": (1.0, 0.0)}, ValueError, r"xlim must have low < high, got \(1\.0, 0\.0\)"),
+    ({"ylim": 5}, TypeError, r"ylim must be a pair \(low, high\) of numbers, got 5"),
+])
+def test_plotting_grid_arguments(kwargs, exc, match):
+    from lecturenn.plotting import grid_points
+
+    args = {"xlim": (0.0, 1.0), "ylim": (0.0, 1.0), "resolution": 5, **kwargs}
+    with pytest.raises(exc, match=match):
+        grid_points(**args)
+
+
+def test_plot_decision_regions_checks_predict_and_the_objects():
+    import matplotlib.pyplot as plt
+
+    from lecturenn.plotting import plot_decision_regions
+
+    fig, ax = plt.subplots()
+    try:
+        with pytest.raises(TypeError, match=r"predict must be a callable mapping points"):
+            plot_decision_regions(ax, None)
+        with pytest.raises(ValueError, match=r"predict\(points\) must give one score per point, "
+                                             r"shape \(25,\), got \(1,\)"):
+            plot_decision_regions(ax, lambda P: np.zeros(1), resolution=5)
+        with pytest.raises(ValueError, match=r"X must have shape \(n, 2\) and y shape \(n,\), got "
+                                             r"X \(4, 2\) and y \(3,\)"):
+            plot_decision_regions(ax, lambda P: P.sum(axis=1), X4, Y4[:3], resolution=5)
+    finally:
+        plt.close(fig)
