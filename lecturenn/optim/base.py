@@ -284,7 +284,8 @@ class Optimizer:
             if closure is not None:
                 loss = closure()
             grads = self._prepare_grads()
-        self._decay_weights()
+        if self.weight_decay:
+            self._decay_weights()
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             self._update(i, p, g)
             self.state[i]["k"] += 1
@@ -343,4 +344,7 @@ def _state_array(opt: Optimizer, i: int, key: str, new) -> np.ndarray:
 
 def _scratch(opt: Optimizer, i: int, key: str = "_buf") -> np.ndarray:
     """A work array of the shape of ``params[i]``, allocated once (not part of the state)."""
-    return _state_array(opt, i, key, np.empty_like)
+    buf = opt.state[i].get(key)  # the body of _state_array, without a second call per use
+    if buf is None:
+        buf = opt.state[i][key] = np.empty_like(opt.params[i].data)
+    return buf
