@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from lecturenn._validation import (
+    _DOT_FROM,
     all_finite,
     as_float_array,
     check_kwargs,
@@ -164,7 +165,7 @@ class _Regression(Loss):
     def prepare_target(self, y, output_shape, dtype=np.float64, *, name="y"):
         n, m = output_shape
         if type(y) is np.ndarray and y.dtype == dtype and y.shape == output_shape and n:
-            if not (np.isfinite(y).all() if y.size < 8192 else all_finite(y)):
+            if not (np.isfinite(y).all() if y.size < _DOT_FROM else all_finite(y)):
                 raise ValueError(f"{name} must be finite, got NaN or infinity")
             return y  # fast path: already canonical
         y = _numeric(name, y)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lecturenn._validation import (
+    _DOT_FROM,
     all_finite,
     as_batch,
     as_float_array,
@@ -269,8 +270,9 @@ class Network:
         """
         if (type(X) is np.ndarray and X.dtype == self.dtype and X.ndim == 2
                 and X.shape[1] == self.sizes[0] and X.shape[0]
-                and (not finite or (np.isfinite(X).all() if X.size < 8192 else all_finite(X)))):
-            return X  # fast path: nothing to convert or report (all_finite, inlined if small)
+                and (not finite  # all_finite, inlined for a small batch
+                     or (np.isfinite(X).all() if X.size < _DOT_FROM else all_finite(X)))):
+            return X  # fast path: nothing to convert or report
         return as_batch(name, X, self.sizes[0], self.dtype, finite=finite,
                         where=f"layer 0 ({self.layers[0]!r})", owner="the network")
 

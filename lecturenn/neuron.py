@@ -26,13 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lecturenn._validation import (
-    all_finite,
-    as_float_array,
-    check_parameters_finite,
-    check_shape,
-    describe,
-)
+from lecturenn._validation import as_float_array, check_shape, describe
 from lecturenn.activations import Sigmoid
 from lecturenn.parameter import Parameter
 
@@ -194,10 +188,7 @@ class Neuron:
             Shape ``(n_objects,)``.
         """
         F = self.feature_matrix(X)
-        s = F @ self.w.data - self.w0.data
-        if not all_finite(s):  # the features are finite: a weight set to NaN or inf by hand
-            check_parameters_finite(self.parameters(), "Neuron.score")
-        return s
+        return F @ self.w.data - self.w0.data
 
     def __call__(self, X) -> np.ndarray:
         r"""The output :math:`a(x, w) = \sigma(s(x))` for every object, shape ``(n_objects,)``."""

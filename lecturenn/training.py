@@ -562,6 +562,13 @@ def sg_backprop(net, X, y, loss, lr: float = 0.1, lam: float | None = None, rng=
     return hist
 
 
+def _sg_diverged(Li, k, i, params) -> FloatingPointError:
+    bad = nonfinite_parameter(params)  # the weights were finite before the loop
+    return FloatingPointError(f"the loss became {Li} at step {k} (object {i})"
+                              + (f": {bad}" if bad else "")
+                              + "; the steps diverged: lower the learning rate")
+
+
 def _sg_loop(net, X, y, loss, params, lr, lam, tol, patience, max_steps, gen, Q, hist):
     r"""The loop of :func:`sg_backprop`: pick, BackProp, step, update :math:`Q`, stop rule."""
     n = X.shape[0]
@@ -570,10 +577,7 @@ def _sg_loop(net, X, y, loss, params, lr, lam, tol, patience, max_steps, gen, Q,
         i = int(gen.integers(n))
         Li = net.loss_and_grad(X[i:i + 1], y[i:i + 1], loss, check=False)
         if not np.isfinite(Li):
-            bad = nonfinite_parameter(params)
-            raise FloatingPointError(f"the loss became {Li} at step {k} (object {i})"
-                                     + (f": {bad}" if bad else "")
-                                     + "; the steps diverged: lower the learning rate")
+            raise _sg_diverged(Li, k, i, params)
         for p in params:
             p.data -= lr * p.grad
         Q_new = (1 - lam) * Q + lam * Li

@@ -464,11 +464,11 @@ def test_a_nonfinite_gradient_names_the_weight_that_caused_it():
     assert all(np.array_equal(before[k], v) for k, v in net.state_dict().items())
 
 
-def test_a_neuron_names_its_nonfinite_weight():
+def test_a_neuron_with_a_nonfinite_weight_is_an_error():
+    """The threshold activation refuses the non-finite score (not silent, names the score)."""
     neuron = ln.and_neuron()
-    neuron.w.data[1] = INF
-    with pytest.raises(ValueError, match=r"parameter 'w' holds inf at index \(1,\): Neuron\.score "
-                                         r"needs finite weights"):
+    neuron.w.data[1] = NAN
+    with pytest.raises(ValueError, match=r"s must be finite, got nan at index \(0,\)"):
         neuron(np.array([[0, 1], [1, 1]]))
 
 

@@ -474,7 +474,7 @@ def test_forward_rejects_nan_and_loss_and_grad_reports_it():
         net(np.array([[0.0, 1.0], [np.nan, 1.0]]))
     with pytest.raises(ValueError, match=r"X must be finite, got inf"):
         net.forward_trace(np.array([[np.inf, 1.0]]))
-    # loss_and_grad looks at X only when the loss is not finite (free on the usual path)
+    # the checked loss_and_grad looks at X first (an inf would reach tanh and a finite loss)
     with pytest.raises(ValueError, match=r"X must be finite, got nan at index \(0, 1\)"):
         net.loss_and_grad(np.array([[0.0, np.nan]]), [1.0], "squared")
     # the unchecked hot path of fit returns the NaN loss (fit checks the data set once)

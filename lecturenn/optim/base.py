@@ -259,8 +259,7 @@ class Optimizer:
         non-finite only by overflowing, and then the next gradient is non-finite and is
         reported with that weight.
         """
-        if closure is not None and not callable(closure):
-            _check_closure(closure)
+        _check_closure(closure)
         if not self._weights_checked:
             check_parameters_finite(self.params, f"{type(self).__name__}.step")
             self._weights_checked = True
@@ -284,8 +283,7 @@ class Optimizer:
             if closure is not None:
                 loss = closure()
             grads = self._prepare_grads()
-        if self.weight_decay:
-            self._decay_weights()
+        self._decay_weights()
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             self._update(i, p, g)
             self.state[i]["k"] += 1
