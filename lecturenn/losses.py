@@ -165,7 +165,8 @@ class _Regression(Loss):
     def prepare_target(self, y, output_shape, dtype=np.float64, *, name="y"):
         n, m = output_shape
         if type(y) is np.ndarray and y.dtype == dtype and y.shape == output_shape and n:
-            if not (np.isfinite(y).all() if y.size < _DOT_FROM else all_finite(y)):
+            if not (np.count_nonzero(np.isfinite(y)) == y.size if y.size < _DOT_FROM
+                    else all_finite(y)):  # all_finite, inlined
                 raise ValueError(f"{name} must be finite, got NaN or infinity")
             return y  # fast path: already canonical
         y = _numeric(name, y)

@@ -270,8 +270,8 @@ class Network:
         """
         if (type(X) is np.ndarray and X.dtype == self.dtype and X.ndim == 2
                 and X.shape[1] == self.sizes[0] and X.shape[0]
-                and (not finite  # all_finite, inlined for a small batch
-                     or (np.isfinite(X).all() if X.size < _DOT_FROM else all_finite(X)))):
+                and (not finite or (np.count_nonzero(np.isfinite(X)) == X.size  # all_finite,
+                                    if X.size < _DOT_FROM else all_finite(X)))):  # inlined
             return X  # fast path: nothing to convert or report
         return as_batch(name, X, self.sizes[0], self.dtype, finite=finite,
                         where=f"layer 0 ({self.layers[0]!r})", owner="the network")
