@@ -244,7 +244,7 @@ class Dropout(Layer):
             c.multiplier = multiplier
 
     def backward(self, grad_out, need_input_grad=True):
-        r"""The input error :math:`m\odot\partial Q/\partial x`, with the last forward's :math:`m`."""
+        r"""The input error :math:`m\odot\partial Q/\partial x` (the last forward's m)."""
         c = self.cache
         if c is None:
             raise RuntimeError("Dropout.backward called before forward")

@@ -36,6 +36,7 @@ from lecturenn.dropout import Dropout, check_drop_probability
 __all__ = [
     "dropout_layers",
     "masked_forward",
+    "deletion_accuracy",
     "thinned_forward",
     "all_masks",
     "mask_probabilities",
@@ -103,6 +104,55 @@ def masked_forward(net, X, multipliers) -> np.ndarray:
         if l in mult:
             X = X * mult[l]
     return X
+
+
+def deletion_accuracy(net, X, y, layers, fraction: float, n_draws: int = 10, rng=0,
+                      rescale: bool = False) -> np.ndarray:
+    r"""Accuracy of ``net`` when a random share of the units of some layers is deleted.
+
+    For each of ``n_draws`` draws, :math:`\lfloor fN\rfloor` units of each layer in
+    ``layers`` (:math:`N` its width, :math:`f` = ``fraction``) are chosen at random and
+    their outputs set to 0 (:func:`masked_forward`); the accuracy of the class scores
+    (argmax) on ``(X, y)`` is recorded. The slide's first interpretation: a network trained
+    with dropout should lose less when :math:`pN` neurons are lost.
+
+    Parameters
+    ----------
+    net : lecturenn.network.Network
+        A classifier whose outputs are class scores (argmax over :math:`M \ge 2` outputs).
+    X, y : array_like
+        Objects and integer labels.
+    layers : sequence of int
+        Indices of the layers whose units are deleted (e.g. the hidden dense layers).
+    fraction : float
+        :math:`0 \le f < 1`.
+    n_draws : int, optional
+    rng : numpy.random.Generator or int, optional
+    rescale : bool, optional
+        Multiply the surviving units by :math:`N/(N - \lfloor fN\rfloor)` (as inverted dropout
+        does at training), instead of only deleting.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``n_draws`` accuracies.
+    """
+    gen = check_rng(rng)
+    n_draws = check_int("n_draws", n_draws, minimum=1)
+    f = check_drop_probability("fraction", fraction)
+    y = np.asarray(y)
+    ids = [_layer_index(net, j, "layers") for j in layers]
+    acc = np.empty(n_draws)
+    for r in range(n_draws):
+        mult = {}
+        for j in ids:
+            width = net.layers[j].n_out
+            k = int(np.floor(f * width))
+            keep = np.ones(width)
+            keep[gen.choice(width, k, replace=False)] = 0.0
+            mult[j] = keep * (width / (width - k)) if rescale else keep
+        acc[r] = np.mean(masked_forward(net, X, mult).argmax(axis=1) == y)
+    return acc
 
 
 def thinned_forward(net, X, masks) -> np.ndarray:

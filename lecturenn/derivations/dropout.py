@@ -36,6 +36,7 @@ recovered with :math:`p \to 1-p`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -352,6 +353,25 @@ def thinned_gradient(mask_in_backward: bool = True) -> dict:
 # ---------------------------------------------------------------- linear regression (§9.1)
 
 
+def _sq(v):
+    return sp.expand((v.T * v)[0, 0])
+
+
+@functools.lru_cache(maxsize=4)
+def _enumerated_regression(n: int, d: int):
+    """X, y, w, Gamma^2 and the expected squared loss of both forms over all 2^(nd) masks."""
+    X = sp.Matrix(n, d, lambda i, j: sp.Symbol(f"x_{i + 1}{j + 1}", real=True))
+    y = sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"y_{i + 1}", real=True))
+    w = sp.Matrix(d, 1, lambda j, _: sp.Symbol(f"w_{j + 1}", real=True))
+    Gamma2 = sp.diag(*[(X.T * X)[j, j] for j in range(d)])
+    exp_orig, exp_inv = sp.Integer(0), sp.Integer(0)
+    for flat, pr in _masks(n * d):
+        Xm = X.multiply_elementwise(sp.Matrix(n, d, list(flat)))
+        exp_orig += pr * _sq(y - Xm * w)
+        exp_inv += pr * _sq(y - Xm * w / _q)
+    return X, y, w, Gamma2, sp.expand(exp_orig), sp.expand(exp_inv)
+
+
 def dropout_linear_regression(n: int = 2, d: int = 2, claimed_original=None,
                               claimed_inverted=None) -> dict:
     r"""Linear regression with dropout on the inputs: the expected loss is an adaptive ridge.
@@ -392,20 +412,8 @@ def dropout_linear_regression(n: int = 2, d: int = 2, claimed_original=None,
         ``"ridge_minimizer"`` (the gradient of the inverted expectation vanishes at
         :math:`w^*`).
     """
-    X = sp.Matrix(n, d, lambda i, j: sp.Symbol(f"x_{i + 1}{j + 1}", real=True))
-    y = sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"y_{i + 1}", real=True))
-    w = sp.Matrix(d, 1, lambda j, _: sp.Symbol(f"w_{j + 1}", real=True))
-    Gamma2 = sp.diag(*[(X.T * X)[j, j] for j in range(d)])
-
-    def sq(v):
-        return sp.expand((v.T * v)[0, 0])
-
-    exp_orig, exp_inv = sp.Integer(0), sp.Integer(0)
-    for flat, pr in _masks(n * d):
-        M = sp.Matrix(n, d, list(flat))
-        Xm = X.multiply_elementwise(M)
-        exp_orig += pr * sq(y - Xm * w)
-        exp_inv += pr * sq(y - Xm * w / _q)
+    X, y, w, Gamma2, exp_orig, exp_inv = _enumerated_regression(n, d)
+    sq = _sq
 
     def ridge_orig(X, y, w):
         return sq(y - _q * X * w) + p * _q * (w.T * Gamma2 * w)[0, 0]
@@ -436,11 +444,6 @@ def dropout_linear_regression(n: int = 2, d: int = 2, claimed_original=None,
 # ---------------------------------------------------------------------- the 2^N networks
 
 
-def _random_point(symbols, seed):
-    rng = np.random.default_rng(seed)
-    return {s: sp.Rational(int(rng.integers(-20, 21)), 10) for s in symbols}
-
-
 def weight_scaling_geometric_mean(N: int = 3, M: int = 3, inverted: bool = True) -> dict:
     r"""Weight scaling is the normalised geometric mean of the :math:`2^N` thinned networks.
 
@@ -467,7 +470,7 @@ def weight_scaling_geometric_mean(N: int = 3, M: int = 3, inverted: bool = True)
         checks ``"probabilities_sum_to_1"``; ``"log_ratios_equal"``
         (:math:`\sum_\xi P(\xi)[\ln a_j(\xi) - \ln a_k(\xi)] = z_j(\mathbb{E}m) -
         z_k(\mathbb{E}m)` for every pair :math:`j, k`: the proof); ``"numeric_equal"`` (the
-        same at a random rational point, evaluated as numbers); ``"arithmetic_differs"``
+        two predictions at a random point, in float64); ``"arithmetic_differs"``
         (the arithmetic mean :math:`\sum_\xi P(\xi)a(\xi)` is not the weight-scaling
         prediction at that point); ``"equal_weights_fail_for_p_not_half"`` (the geometric
         mean with equal weights :math:`2^{-N}`, a plain vote, is not weight scaling at
@@ -493,56 +496,50 @@ def weight_scaling_geometric_mean(N: int = 3, M: int = 3, inverted: bool = True)
     G = [sum(pr * logp[r][j] for r, (_, pr) in enumerate(masks)) for j in range(M)]
     ratios = all(is_zero(G[j] - G[k] - (z_ws[j] - z_ws[k]))
                  for j in range(M) for k in range(j + 1, M))
-    # numerically at a random point, with p = 1/4
-    pt = _random_point([*h, *W, *b], 0)
-    pt[p] = sp.Rational(1, 4)
+    # numerically (numpy, float64) at a random point, with p = 1/4
+    syms = [*h, *W, *b, p]
+    rng = np.random.default_rng(0)
+    point = [*rng.uniform(-2, 2, size=len(syms) - 1), 0.25]
+    num = sp.lambdify(syms, [z_ws, G, [[e for e in row] for row in logp],
+                             [pr for _, pr in masks]], "numpy")
 
     def softmax(v):
-        e = [sp.exp(vi) for vi in v]
-        return [ei / sum(e) for ei in e]
+        e = np.exp(np.asarray(v, dtype=float) - np.max(v))
+        return e / e.sum()
 
-    G_num = [float(sp.N(g.subs(pt), 30)) for g in softmax([gj.subs(pt) for gj in G])]
-    ws_num = [float(sp.N(v, 30)) for v in softmax([zj.subs(pt) for zj in z_ws])]
-    arith = [float(sp.N(sum(pr.subs(pt) * sp.exp(logp[r][j].subs(pt))
-                            for r, (_, pr) in enumerate(masks)), 30)) for j in range(M)]
-    numeric_equal = np.allclose(G_num, ws_num, rtol=1e-12, atol=0)
-    arithmetic_differs = not np.allclose(arith, ws_num, rtol=1e-6, atol=0)
+    def evaluate(pval):
+        zw, Gv, lp, pr = num(*point[:-1], pval)
+        lp, pr = np.asarray(lp, dtype=float), np.asarray(pr, dtype=float)
+        return softmax(zw), softmax(Gv), pr @ np.exp(lp), softmax(lp.mean(axis=0))
 
-    def equal_weight_geo(pval):
-        pt2 = dict(pt)
-        pt2[p] = pval
-        Ge = [sum(logp[r][j].subs(pt2) for r in range(len(masks))) / len(masks)
-              for j in range(M)]
-        ge = [float(sp.N(v, 30)) for v in softmax(Ge)]
-        wse = [float(sp.N(v, 30)) for v in softmax([zj.subs(pt2) for zj in z_ws])]
-        return np.allclose(ge, wse, rtol=1e-12, atol=0)
-
-    # two dropped layers with tanh between: hidden h = tanh(v * m0 * u - c), one input u
+    ws_num, G_num, arith, equal_w = evaluate(0.25)
+    ws_half, _, _, equal_half = evaluate(0.5)
+    # two dropped layers with tanh between: one input u, dropped too, then the hidden layer
+    # h_i = tanh(v (i+1) m_0 u - c)
     u, v, c = sp.symbols("u v c", real=True)
-    pt3 = {u: sp.Rational(3, 2), v: sp.Rational(7, 5), c: sp.Rational(-1, 5)}
-    h_of = [sp.tanh(v * (_multiplier(s0, inverted)) * u * (i + 1) - c) for s0 in (0, 1)
-            for i in range(N)]  # h for input dropped / kept
+    h_of = [[sp.tanh(v * _multiplier(s0, inverted) * u * (i + 1) - c) for i in range(N)]
+            for s0 in (0, 1)]
     G2 = [sp.Integer(0)] * M
-    for s0, pr0 in _masks(1):
-        hs = h_of[N * s0[0]:N * s0[0] + N]
+    for (s0,), pr0 in _masks(1):
         for xi, pr in masks:
             mult = [_multiplier(s, inverted) for s in xi]
-            zz = [sum(W[i, j] * mult[i] * hs[i] for i in range(N)) - b[j] for j in range(M)]
+            zz = [sum(W[i, j] * mult[i] * h_of[s0][i] for i in range(N)) - b[j] for j in range(M)]
             l2 = sp.log(sum(sp.exp(zk) for zk in zz))
             G2 = [G2[j] + pr0 * pr * (zz[j] - l2) for j in range(M)]
     hs_ws = [sp.tanh(v * scale * u * (i + 1) - c) for i in range(N)]
     z2_ws = [sum(W[i, j] * scale * hs_ws[i] for i in range(N)) - b[j] for j in range(M)]
-    pt4 = {**pt, **pt3}
-    g2 = [float(sp.N(x_, 30)) for x_ in softmax([g.subs(pt4) for g in G2])]
-    w2 = [float(sp.N(x_, 30)) for x_ in softmax([zj.subs(pt4) for zj in z2_ws])]
+    num2 = sp.lambdify([*syms, u, v, c], [G2, z2_ws], "numpy")
+    g2, w2 = num2(*point, 1.5, 1.4, -0.2)
     return {
         "probabilities_sum_to_1": total_p == 1,
         "log_ratios_equal": ratios,
-        "numeric_equal": bool(numeric_equal),
-        "arithmetic_differs": bool(arithmetic_differs),
-        "equal_weights_fail_for_p_not_half": not equal_weight_geo(sp.Rational(1, 4)),
-        "equal_weights_hold_at_p_half": equal_weight_geo(sp.Rational(1, 2)),
-        "nonlinear_between_fails": not np.allclose(g2, w2, rtol=1e-6, atol=0),
+        "numeric_equal": bool(np.allclose(G_num, ws_num, rtol=1e-12, atol=0)),
+        "arithmetic_differs": not np.allclose(arith, ws_num, rtol=1e-6, atol=0),
+        "equal_weights_fail_for_p_not_half": not np.allclose(equal_w, ws_num, rtol=1e-6,
+                                                             atol=0),
+        "equal_weights_hold_at_p_half": bool(np.allclose(equal_half, ws_half, rtol=1e-12,
+                                                         atol=0)),
+        "nonlinear_between_fails": not np.allclose(softmax(g2), softmax(w2), rtol=1e-6, atol=0),
         "geometric": G_num,
         "weight_scaling": ws_num,
         "arithmetic": arith,
