@@ -27,6 +27,10 @@ ARCHS = (
 )
 DTYPES = ("float64", "float32")
 OPTIMIZERS = ("SGD", "Adam")
+# networks with dropout after every hidden layer: (layer sizes, batch, activation, small?, p)
+DROPOUT_ARCHS = (
+    ((64, 128, 128, 10), 64, "tanh", True, 0.5),
+)
 
 
 def goal_of(small: bool, dtype: str) -> float:
@@ -54,7 +58,9 @@ def dense_weights(net) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def make_torch_model(torch, weights, activation: str, dtype):
+def make_torch_model(torch, weights, activation: str, dtype, dropout: float | None = None):
+    """nn.Sequential of Linear and activation modules (and nn.Dropout(dropout) after every
+    hidden activation, if given) with the given weights."""
     nn = torch.nn
     act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[activation]
     mods = []
@@ -66,20 +72,34 @@ def make_torch_model(torch, weights, activation: str, dtype):
         mods.append(lin)
         if i < len(weights) - 1:
             mods.append(act())
+            if dropout is not None:
+                mods.append(nn.Dropout(dropout))
     return nn.Sequential(*mods)
 
 
-def build_case(torch, sizes, batch, activation, dtype_name, opt_name, seed=0):
+def build_case(torch, sizes, batch, activation, dtype_name, opt_name, seed=0, dropout=None):
+    """The lecturenn network and its torch twin, with a step function each.
+
+    ``dropout=p`` builds both with dropout after every hidden layer
+    (:func:`lecturenn.dropout.dropout_network`, ``nn.Dropout(p)``, both in training mode):
+    each side then draws its own masks at every step, which is part of the cost timed.
+    """
     from lecturenn import optim
+    from lecturenn.dropout import dropout_network
     from lecturenn.losses import SoftmaxCrossEntropy, SquaredError
     from lecturenn.network import Network
 
     dtype = np.dtype(dtype_name)
     tdtype = {"float64": torch.float64, "float32": torch.float32}[dtype_name]
     rng = np.random.default_rng(seed)
-    net = Network(list(sizes), activation=activation, output="identity", rng=seed, dtype=dtype)
+    if dropout is None:
+        net = Network(list(sizes), activation=activation, output="identity", rng=seed,
+                      dtype=dtype)
+    else:
+        net = dropout_network(list(sizes), p=dropout, activation=activation, output="identity",
+                              rng=seed, dtype=dtype).train()
     X = rng.standard_normal((batch, sizes[0])).astype(dtype)
-    model = make_torch_model(torch, dense_weights(net), activation, tdtype)
+    model = make_torch_model(torch, dense_weights(net), activation, tdtype, dropout).train()
     Xt = torch.from_numpy(X.copy())
     if sizes[-1] == 1:
         y = rng.standard_normal((batch, 1)).astype(dtype)
@@ -142,8 +162,32 @@ def matmul_floor(net, X):
 
 
 def first_step_diff(net, model, step_l, step_t) -> float:
-    step_l()
-    step_t()
+    """The largest difference of the weights after one step of each side from the same point.
+
+    With dropout, torch's step runs first and the masks its ``nn.Dropout`` modules drew (read
+    by forward hooks: the kept entries are the nonzero outputs) are given to lecturenn's
+    dropout layers for its step, so both compute the same thinned network.
+    """
+    from lecturenn.dropout import Dropout
+
+    ours_drop = [lay for lay in net.layers if isinstance(lay, Dropout)]
+    if ours_drop:
+        theirs_drop = [m for m in model if type(m).__name__ == "Dropout"]
+        masks = []
+        hooks = [m.register_forward_hook(
+            lambda mod, inp, out: masks.append((out != 0).numpy().copy()))
+            for m in theirs_drop]
+        step_t()
+        for h in hooks:
+            h.remove()
+        for lay, mask in zip(ours_drop, masks, strict=True):
+            lay.set_mask(mask)
+        step_l()
+        for lay in ours_drop:
+            lay.set_mask(None)
+    else:
+        step_l()
+        step_t()
     ours = dense_weights(net)
     theirs = [(m.weight.detach().numpy(), m.bias.detach().numpy())
               for m in model if hasattr(m, "weight")]
@@ -160,10 +204,12 @@ def run(torch, *, budget: float = 1.0) -> list[dict]:
     if len(opts) < len(OPTIMIZERS):
         print(f"  (lecturenn.optim lacks {sorted(set(OPTIMIZERS) - set(opts))}: skipped)")
     cases = []
-    for sizes, batch, act, small in ARCHS:
+    plain = [(sizes, batch, act, small, None) for sizes, batch, act, small in ARCHS]
+    for sizes, batch, act, small, p in plain + list(DROPOUT_ARCHS):
         for dtype in DTYPES:
             for opt_name in opts:
-                net, model, step_l, step_t = build_case(torch, sizes, batch, act, dtype, opt_name)
+                net, model, step_l, step_t = build_case(torch, sizes, batch, act, dtype, opt_name,
+                                                        dropout=p)
                 diff = first_step_diff(net, model, step_l, step_t)
                 X = np.zeros((batch, sizes[0]), dtype=dtype)
                 res = time_alternating({"lecturenn": step_l, "torch": step_t,
@@ -173,18 +219,21 @@ def run(torch, *, budget: float = 1.0) -> list[dict]:
                 ratio = tr / ln
                 goal = goal_of(small, dtype)
                 arch = "-".join(map(str, sizes))
+                drop = "" if p is None else f" dropout {p:g}"
                 cases.append({
-                    "name": f"{arch} b{batch} {act} {opt_name}",
+                    "name": f"{arch} b{batch} {act}{drop} {opt_name}",
                     "architecture": list(sizes),
                     "batch": batch,
                     "activation": act,
+                    "dropout": p,
                     "loss": "half squared error" if sizes[-1] == 1 else "softmax cross-entropy",
                     "optimizer": opt_name,
                     "dtype": dtype,
-                    "dim_w": int(sum(p.size for p in net.parameters())),
+                    "dim_w": int(sum(q.size for q in net.parameters())),
                     "lecturenn_seconds": ln,
                     "reference_seconds": tr,
-                    "reference": "torch (nn.Sequential, autograd, torch.optim)",
+                    "reference": ("torch (nn.Sequential, autograd, torch.optim)" if p is None else
+                                  "torch (nn.Sequential with nn.Dropout, autograd, torch.optim)"),
                     "reference_version": torch.__version__,
                     "ratio": ratio,
                     "matmul_seconds": mm,

@@ -31,3 +31,31 @@ def test_first_step_of_lecturenn_and_torch_agree(sizes, batch, activation, opt_n
     moved = max(np.max(np.abs(p.data - b)) for p, b in zip(net.parameters(), before, strict=True))
     assert moved > 1e-6          # the step did something
     assert diff < 1e-12 * max(1.0, moved) + 1e-15
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
+def test_first_step_with_dropout_agrees_with_torch(opt_name, dtype):
+    """The dropout row: torch's masks (read by hooks) given to lecturenn's dropout layers make
+    the first steps agree (float64 to 1e-12 of the step, float32 to 1e-5)."""
+    net, model, step_l, step_t = bench_train.build_case(
+        torch, (64, 128, 128, 10), 64, "tanh", dtype, opt_name, dropout=0.5
+    )
+    assert sum(type(m).__name__ == "Dropout" for m in model) == 2 and model.training
+    before = [p.data.copy() for p in net.parameters()]
+    diff = bench_train.first_step_diff(net, model, step_l, step_t)
+    moved = max(np.max(np.abs(p.data - b)) for p, b in zip(net.parameters(), before, strict=True))
+    assert moved > 1e-6
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    assert diff < tol * max(1.0, moved) + 1e-15
+    drops = [lay for lay in net.layers if type(lay).__name__ == "Dropout"]
+    assert all(lay.fixed_mask is None for lay in drops)  # random masks again for the timing
+    # the check can fail: each side with its own random masks makes a different first step
+    net2, model2, step_l2, step_t2 = bench_train.build_case(
+        torch, (64, 128, 128, 10), 64, "tanh", dtype, opt_name, dropout=0.5
+    )
+    step_l2()
+    step_t2()
+    theirs = [m.weight.detach().numpy() for m in model2 if hasattr(m, "weight")]
+    ours = [W for W, _ in bench_train.dense_weights(net2)]
+    assert max(np.max(np.abs(a - b)) for a, b in zip(ours, theirs, strict=True)) > 100 * tol
