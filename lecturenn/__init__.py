@@ -20,6 +20,11 @@ module                         slides
                                «Адаптивные градиенты», ``combined`` «Комбинированные
                                градиентные методы», ``clipping`` «gradient clipping»
 ``lecturenn.testfunctions``    the optimizers' test landscapes (ravine, saddle, Rosenbrock)
+``lecturenn.dropout``          «Метод случайных отключений нейронов (Dropout)», «Обратный
+                               Dropout и L2-регуляризация»: the ``Dropout`` layer, both forms;
+                               ``lecturenn.dropout_interpretations``: «Интерпретации Dropout»
+                               measured (deleted units, co-adaptation, the 2^N thinned
+                               networks enumerated, Monte-Carlo averaging)
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 
@@ -39,6 +44,7 @@ from lecturenn import data as data  # the modules themselves, as attributes
 from lecturenn import testfunctions as testfunctions
 from lecturenn.activations import Identity, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
 from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network
+from lecturenn.dropout import Dropout, dropout_network
 from lecturenn.gradcheck import check_gradients
 from lecturenn.layers import Dense
 from lecturenn.losses import (
@@ -86,6 +92,7 @@ __all__ = [
     "AdaDelta",
     "Adam",
     "Dense",
+    "Dropout",
     "EpsilonInsensitive",
     "HingeLoss",
     "Identity",
@@ -110,6 +117,7 @@ __all__ = [
     "check_gradients",
     "clip_grad_norm",
     "compile_dnf",
+    "dropout_network",
     "evaluate",
     "fit",
     "load",

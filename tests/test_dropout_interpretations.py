@@ -299,10 +299,10 @@ def test_unit_correlations():
 # ------------------------------------------------- the interpretations, measured (trained)
 
 
-def _train(p, seed, X, y, H=64, epochs=60):
+def _train(p, seed, X, y, H=64, epochs=60, lam=0.0):
     net = (dropout_network([X.shape[1], H, H, 10], p=p, activation="relu", rng=seed) if p
            else Network([X.shape[1], H, H, 10], activation="relu", rng=seed))
-    opt = ln.Momentum(net.parameters(), lr=0.1, gamma=0.9)
+    opt = ln.Momentum(net.parameters(), lr=0.1, gamma=0.9, weight_decay=lam)
     ln.fit(net, X, y, "cross_entropy", opt, epochs=epochs, batch_size=20, rng=seed)
     return net
 
@@ -317,7 +317,21 @@ def digits_nets():
     from lecturenn.data import load_digits
 
     d = load_digits(test_size=0.75, rng=0)
-    return d, {(p, s): _train(p, s, d.X_train, d.y_train) for p in (0.0, 0.5) for s in range(3)}
+    nets = {(p, s): _train(p, s, d.X_train, d.y_train) for p in (0.0, 0.5) for s in range(3)}
+    nets.update({("L2", s): _train(0.0, s, d.X_train, d.y_train, lam=3e-3) for s in range(3)})
+    return d, nets
+
+
+def _norm(net):
+    return np.sqrt(sum(np.sum(q.data**2) for q in net.parameters()))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_l2_keeps_the_weights_small_and_dropout_does_not(digits_nets, seed):
+    """The same initial weights and batches: weight decay ends with a smaller norm than no
+    regularization, dropout with a larger one (it is not a weight shrinker)."""
+    _, nets = digits_nets
+    assert _norm(nets["L2", seed]) < 0.9 * _norm(nets[0.0, seed]) < 0.9 * _norm(nets[0.5, seed])
 
 
 @pytest.mark.parametrize("seed", range(3))
