@@ -249,7 +249,7 @@ class EnsembleAverages:
     n_masks: int
 
 
-def exact_ensemble(net, X, layers, chunk: int = 256) -> EnsembleAverages:
+def exact_ensemble(net, X, layers) -> EnsembleAverages:
     r"""Average all :math:`2^N` thinned networks of one (or more) dropout layers, exactly.
 
     Enumerates every mask :math:`\xi \in \{0,1\}^N` of the
@@ -266,9 +266,8 @@ def exact_ensemble(net, X, layers, chunk: int = 256) -> EnsembleAverages:
     net : lecturenn.network.Network
     X : array_like, shape (n, H_0)
     layers : int or list of int
-        The index (indices) of dropout layers with :math:`N \le 20` units in total.
-    chunk : int, optional
-        Masks per batch of the enumeration (memory only).
+        The index (indices) of dropout layers with :math:`N \le 20` units in total (one
+        forward pass per mask: :math:`2^{12}` masks of a small network take about a second).
     """
     ids = [layers] if isinstance(layers, (int, np.integer)) else list(layers)
     ids = [_layer_index(net, j, "layers") for j in ids]
@@ -278,7 +277,6 @@ def exact_ensemble(net, X, layers, chunk: int = 256) -> EnsembleAverages:
         if not isinstance(net.layers[j], Dropout):
             raise ValueError(f"layer {j} is {net.layers[j]!r}, not a Dropout layer; the "
                              f"network's dropout layers are {dropout_layers(net)}")
-    chunk = check_int("chunk", chunk, minimum=1)
     X = net._check_input(X)
     widths = [net.layers[j].n_units for j in ids]
     masks = all_masks(sum(widths))
@@ -287,14 +285,13 @@ def exact_ensemble(net, X, layers, chunk: int = 256) -> EnsembleAverages:
     for j, lo, hi in zip(ids, bounds[:-1], bounds[1:], strict=True):
         probs *= mask_probabilities(masks[:, lo:hi], net.layers[j].p)
     arith = geo = None
-    for start in range(0, len(masks), chunk):
-        for xi, pr in zip(masks[start:start + chunk], probs[start:start + chunk], strict=True):
-            parts = {j: xi[lo:hi] for j, lo, hi in zip(ids, bounds[:-1], bounds[1:], strict=True)}
-            logp = log_probabilities(thinned_forward(net, X, parts))
-            if arith is None:
-                arith, geo = np.zeros_like(logp), np.zeros_like(logp)
-            arith += pr * np.exp(logp)
-            geo += pr * logp
+    for xi, pr in zip(masks, probs, strict=True):
+        parts = {j: xi[lo:hi] for j, lo, hi in zip(ids, bounds[:-1], bounds[1:], strict=True)}
+        logp = log_probabilities(thinned_forward(net, X, parts))
+        if arith is None:
+            arith, geo = np.zeros_like(logp), np.zeros_like(logp)
+        arith += pr * np.exp(logp)
+        geo += pr * logp
     geometric = np.exp(log_probabilities(geo))  # normalising = softmax of the mean log
     ws = np.exp(log_probabilities(masked_forward(net, X, {})))
     return EnsembleAverages(arith, geometric, ws, len(masks))

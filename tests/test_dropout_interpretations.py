@@ -139,7 +139,7 @@ def test_the_ensemble_against_a_loop_over_set_mask():
     """An independent path: every mask through the layer's own training forward pass."""
     net = _net(2, N=4)
     X = _X()
-    ens = DI.exact_ensemble(net, X, 1, chunk=3)
+    ens = DI.exact_ensemble(net, X, 1)
     lay = net.layers[1]
     arith, geo = 0.0, 0.0
     for xi in DI.all_masks(4):
