@@ -259,10 +259,32 @@ class Dropout(Layer):
         return {"type": "Dropout", "n_units": self.n_units, "p": self.p,
                 "inverted": self.inverted}
 
+    #: the entries of a Dropout config
+    _CONFIG_KEYS = ("n_units", "p", "inverted")
+
+    @classmethod
+    def _check_config(cls, cfg) -> None:
+        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
+        if bad:
+            raise ValueError(f"a Dropout config has the entries {list(cls._CONFIG_KEYS)}, got "
+                             f"{bad} besides")
+        if "n_units" not in cfg:
+            raise ValueError(f"the Dropout config has no 'n_units' entry: {describe(cfg)}")
+        check_int("n_units of Dropout", cfg["n_units"], minimum=1)
+        check_drop_probability("p of Dropout", cfg.get("p", 0.5))
+        check_bool("inverted of Dropout", cfg.get("inverted", True))
+
     @classmethod
     def from_config(cls, cfg: dict, rng=0, dtype=np.float64):
         """Build the layer from its config (it has no weights, so ``dtype`` plays no role)."""
+        cls._check_config(cfg)
         return cls(**cfg, rng=rng)
+
+    @classmethod
+    def parameter_shapes(cls, cfg: dict) -> dict:
+        """No parameters: ``{}``, after checking the config as the constructor would."""
+        cls._check_config(cfg)
+        return {}
 
     def __repr__(self) -> str:
         form = "" if self.inverted else ", inverted=False"

@@ -355,6 +355,24 @@ def test_config_save_and_load(tmp_path):
     assert repr(back) == repr(net)
 
 
+def test_config_is_checked_before_anything_is_built():
+    assert Dropout.parameter_shapes({"n_units": 4, "p": 0.3, "inverted": False}) == {}
+    with pytest.raises(ValueError, match=r"a Dropout config has the entries \['n_units', 'p', "
+                                         r"'inverted'\], got \['W'\] besides"):
+        Dropout.parameter_shapes({"n_units": 4, "W": [1.0]})
+    with pytest.raises(ValueError, match=r"the Dropout config has no 'n_units' entry"):
+        Dropout.parameter_shapes({"p": 0.5})
+    with pytest.raises(ValueError, match=r"p of Dropout = 1 drops every unit"):
+        Dropout.parameter_shapes({"n_units": 4, "p": 1.0})
+    with pytest.raises(ValueError, match=r"n_units of Dropout must be >= 1"):
+        layer_from_config({"type": "Dropout", "n_units": 0})
+    with pytest.raises(TypeError, match=r"inverted of Dropout must be True or False"):
+        layer_from_config({"type": "Dropout", "n_units": 2, "inverted": "yes"})
+    net = dropout_network([3, 4, 2], p=0.3, rng=0)
+    shapes = Network.parameter_shapes(net.config())
+    assert shapes == {p.name: p.data.shape for p in net.parameters()}
+
+
 def test_float32_network_with_dropout():
     net = dropout_network([3, 4, 2], p=0.5, rng=0, dtype=np.float32)
     X = np.ones((5, 3), dtype=np.float32)
