@@ -33,11 +33,15 @@ def test_first_step_of_lecturenn_and_torch_agree(sizes, batch, activation, opt_n
     assert diff < 1e-12 * max(1.0, moved) + 1e-15
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
+# Adam in float32 is left out: its first step eta*g/(|g| + eps) turns the float32 rounding of a
+# gradient entry near eps = 1e-8 (both libraries sum in another order) into a step difference of
+# up to eta * |dg| / eps, about 1e-5 here, which no fixed tolerance separates from a real error.
+@pytest.mark.parametrize(("opt_name", "dtype"),
+                         [("SGD", "float64"), ("Adam", "float64"), ("SGD", "float32")])
 def test_first_step_with_dropout_agrees_with_torch(opt_name, dtype):
     """The dropout row: torch's masks (read by hooks) given to lecturenn's dropout layers make
-    the first steps agree (float64 to 1e-12 of the step, float32 to 1e-5)."""
+    the first steps agree (float64 to 1e-12 of the step, float32 SGD to 1e-5)."""
+    torch.manual_seed(0)  # torch's masks: the same run every time
     net, model, step_l, step_t = bench_train.build_case(
         torch, (64, 128, 128, 10), 64, "tanh", dtype, opt_name, dropout=0.5
     )
