@@ -224,6 +224,8 @@ class Dropout(Layer):
 
     # -- the layer protocol ------------------------------------------------------------
     def forward(self, x, train=False):
+        if x.dtype.kind != "f":  # an int dtype would truncate 1/(1-p) and 1-p
+            x = x.astype(np.float64)
         if not train or (self.p == 0.0 and self.fixed_mask is None):
             if train:
                 self.mask = np.ones(x.shape, dtype=bool)

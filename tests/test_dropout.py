@@ -76,6 +76,17 @@ def test_masks_differ_between_calls_and_repeat_with_the_seed():
     assert not np.array_equal(first, a.forward(x, True))    # a new mask every call
 
 
+@pytest.mark.parametrize("inverted", [True, False])
+def test_integer_input_is_not_truncated(inverted):
+    """forward trusts its input's shape, but an int array must not truncate 1/(1-p) or 1-p."""
+    x = np.arange(1, 7).reshape(2, 3)
+    for train in (True, False):
+        out = Dropout(3, 0.3, inverted=inverted, rng=4).forward(x, train)
+        ref = Dropout(3, 0.3, inverted=inverted, rng=4).forward(x.astype(float), train)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, ref)
+
+
 def test_same_masks_in_float32_and_float64():
     x64 = np.ones((4, 5))
     out64 = Dropout(5, 0.4, rng=1).forward(x64, True)
