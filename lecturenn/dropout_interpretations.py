@@ -3,8 +3,9 @@ r"""The three interpretations of dropout, each turned into a measurement.
 Slide «Интерпретации Dropout»:
 
 1. *regularization*: of all networks, choose one that is robust to the loss of :math:`pN`
-   neurons. Measured by :func:`masked_forward`: the accuracy of a trained network when a
-   random share of its hidden units is deleted (their outputs set to 0).
+   neurons. Measured by :func:`deletion_accuracy` (through :func:`masked_forward`): the
+   accuracy of a trained network when a random share of its hidden units is deleted (their
+   outputs set to 0).
 2. *less co-adaptation*: the parts of the network solve the task themselves instead of
    compensating each other's errors. Hinton et al. (2012) call a unit co-adapted when it
    "is only helpful in the context of several other specific" units; that is a statement
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lecturenn._validation import as_float_array, check_int, check_rng, describe
+from lecturenn._validation import as_float_array, check_bool, check_int, check_rng, describe
 from lecturenn.dropout import Dropout, check_drop_probability
 
 __all__ = [
@@ -121,9 +122,10 @@ def deletion_accuracy(net, X, y, layers, fraction: float, n_draws: int = 10, rng
     net : lecturenn.network.Network
         A classifier whose outputs are class scores (argmax over :math:`M \ge 2` outputs).
     X, y : array_like
-        Objects and integer labels.
-    layers : sequence of int
-        Indices of the layers whose units are deleted (e.g. the hidden dense layers).
+        Objects and integer class labels in :math:`0..M-1`, shape ``(n,)`` (or ``(n, 1)``).
+    layers : int or sequence of int
+        Index (indices) of the layers whose units are deleted (e.g. the hidden dense layers);
+        at least one.
     fraction : float
         :math:`0 \le f < 1`.
     n_draws : int, optional
@@ -137,11 +139,24 @@ def deletion_accuracy(net, X, y, layers, fraction: float, n_draws: int = 10, rng
     numpy.ndarray
         The ``n_draws`` accuracies.
     """
+    from lecturenn.losses import SoftmaxCrossEntropy
+
     gen = check_rng(rng)
     n_draws = check_int("n_draws", n_draws, minimum=1)
     f = check_drop_probability("fraction", fraction)
-    y = np.asarray(y)
+    rescale = check_bool("rescale", rescale)
+    X = net._check_input(X)
+    # the labels as the cross-entropy checks them: (n,) integers in 0..M-1 (a column (n, 1)
+    # would otherwise broadcast against the (n,) predictions into an (n, n) comparison)
+    y = SoftmaxCrossEntropy().prepare_target(y, (X.shape[0], net.layers[-1].n_out))
+    if isinstance(layers, (int, np.integer)):
+        layers = [layers]
+    elif isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a layer index or a sequence of them, "
+                        f"got {describe(layers)}")
     ids = [_layer_index(net, j, "layers") for j in layers]
+    if not ids:
+        raise ValueError("layers must name at least one layer whose units are deleted, got []")
     acc = np.empty(n_draws)
     for r in range(n_draws):
         mult = {}
@@ -217,8 +232,10 @@ def mask_probabilities(masks, p: float) -> np.ndarray:
 
 def log_probabilities(scores) -> np.ndarray:
     r"""Log class probabilities of the network's scores: log-softmax, or for one output the
-    two classes :math:`(\ln\sigma(-a), \ln\sigma(a))` of the logistic model."""
-    a = np.asarray(scores, dtype=float)
+    two classes :math:`(\ln\sigma(-a), \ln\sigma(a))` of the logistic model.
+
+    ``scores`` is a finite array of shape ``(n, M)``, one row per object."""
+    a = as_float_array("scores", scores, ndim=2)
     if a.shape[1] == 1:
         a = np.concatenate([-a, a], axis=1) / 2  # softmax of (-a/2, a/2) is (sigma(-a), sigma(a))
     s = a - a.max(axis=1, keepdims=True)
@@ -321,6 +338,7 @@ def monte_carlo_ensemble(net, X, n_samples: int, rng=0, layers=None,
         instead of the final one ``(n, M)``.
     """
     k = check_int("n_samples", n_samples, minimum=1)
+    cumulative = check_bool("cumulative", cumulative)
     gen = check_rng(rng)
     X = net._check_input(X)
     layers = dropout_layers(net) if layers is None else [_layer_index(net, j) for j in layers]

@@ -33,10 +33,11 @@ def test_dropout_layers():
 
 
 def test_masked_forward_without_multipliers_is_inference():
-    net = _net()
+    net = _net().train()
     X = _X()
-    np.testing.assert_array_equal(DI.masked_forward(net, X, {}), net.eval()(X))
-    assert net.training is False or True  # the network's mode is not changed by it
+    out = DI.masked_forward(net, X, {})
+    assert net.training is True  # the network's mode is not changed by it
+    np.testing.assert_array_equal(out, net.eval()(X))
 
 
 def test_masked_forward_deletes_units():
@@ -117,6 +118,10 @@ def test_log_probabilities_are_the_softmax_and_the_sigmoid():
     s = np.array([[0.3], [-2.0]])
     sig = 1 / (1 + np.exp(-s[:, 0]))
     np.testing.assert_allclose(np.exp(DI.log_probabilities(s)), np.c_[1 - sig, sig], rtol=1e-14)
+    with pytest.raises(ValueError, match=r"scores must be a 2-dimensional array, got shape \(3,\)"):
+        DI.log_probabilities(np.ones(3))
+    with pytest.raises(ValueError, match=r"scores must be finite, got nan"):
+        DI.log_probabilities([[np.nan, 1.0]])
 
 
 # ------------------------------------------------------------------ the 2^N networks
@@ -206,6 +211,8 @@ def test_monte_carlo_errors():
         DI.monte_carlo_ensemble(_net(), _X(), 5, layers=[0])
     with pytest.raises(ValueError, match=r"n_samples must be >= 1, got 0"):
         DI.monte_carlo_ensemble(_net(), _X(), 0)
+    with pytest.raises(TypeError, match=r"cumulative must be True or False, got 'yes'"):
+        DI.monte_carlo_ensemble(_net(), _X(), 2, cumulative="yes")
 
 
 # ------------------------------------------------------------------------ deletions
@@ -259,6 +266,30 @@ def test_deletion_errors():
         DI.deletion_accuracy(net, X, y, [0], 1.0)
     with pytest.raises(ValueError, match=r"n_draws must be >= 1"):
         DI.deletion_accuracy(net, X, y, [0], 0.5, n_draws=0)
+    with pytest.raises(ValueError, match=r"y has 2 objects but the network output has 4"):
+        DI.deletion_accuracy(net, X, y[:2], [0], 0.5)
+    with pytest.raises(ValueError, match=r"y must be an array with one entry per object"):
+        DI.deletion_accuracy(net, X, 1, [0], 0.5)
+    with pytest.raises(ValueError, match=r"class label y\[0\] = 2 is out of range"):
+        DI.deletion_accuracy(net, X, [2, 0, 1, 0], [0], 0.5)
+    with pytest.raises(ValueError, match=r"layers must name at least one layer"):
+        DI.deletion_accuracy(net, X, y, [], 0.5)
+    with pytest.raises(TypeError, match=r"layers must be a layer index or a sequence of them"):
+        DI.deletion_accuracy(net, X, y, "0", 0.5)
+    with pytest.raises(TypeError, match=r"rescale must be True or False, got 'no'"):
+        DI.deletion_accuracy(net, X, y, [0], 0.5, rescale="no")
+
+
+def test_deletion_accuracy_reads_a_column_of_labels_as_labels():
+    """y of shape (n, 1) is the same labels as (n,); it must not broadcast against the (n,)
+    predictions into an (n, n) comparison (which gave 0.625 for a perfect classifier)."""
+    net = Network([3, 10, 2], rng=0)
+    X = _X(30, 3)
+    y = net.eval()(X).argmax(axis=1)  # the network's own predictions: accuracy 1
+    np.testing.assert_array_equal(DI.deletion_accuracy(net, X, y[:, None], [0], 0.0, n_draws=2),
+                                  1.0)
+    np.testing.assert_array_equal(DI.deletion_accuracy(net, X, y, 0, 0.3, n_draws=3, rng=2),
+                                  DI.deletion_accuracy(net, X, y, [0], 0.3, n_draws=3, rng=2))
 
 
 def test_deletion_accuracy():
