@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= book,test,torch
 
-.PHONY: help install book book-clean test unit nbval notebooks lint bench browser-check verify ledger-page clean
+.PHONY: help install book book-clean book-committed portability test unit nbval notebooks lint bench browser-check verify ledger-page clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into $(VENV) on first run)"
 	@echo "make test   unit tests, nbval over every notebook, a warning-free clean book build, browser check"
 	@echo "make bench  speed comparison with PyTorch; tables on screen, JSON in _build/bench/"
 	@echo "make lint   ruff"
+	@echo "make portability  nbval and unit tests under other CPU kernels and thread counts"
 	@echo "make verify run every check of the verification ledger (lecturenn/ledger.toml), print the table"
 	@echo "make notebooks  re-execute the chapter notebooks in place (commit them with their outputs)"
 
@@ -36,6 +37,14 @@ book: $(STAMP)
 book-clean: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
 	$(BIN)/jupyter-book build . -n -W --keep-going
+
+# The same, from the notebooks' committed outputs (what `make test` builds after nbval).
+book-committed: $(STAMP)
+	$(BIN)/python tools/book_from_committed.py
+
+# The suite under other CPU kernels and thread counts (tools/check_portability.py).
+portability: $(STAMP)
+	$(BIN)/python tools/check_portability.py --unit
 
 test:
 	@bash tools/test.sh
