@@ -170,9 +170,11 @@ def test_adam_first_step():
 
 def test_clipping_properties():
     r = D.clipping_properties()
-    assert r["norm_is_theta"] and r["same_direction"] and r["factor_positive"]
-    assert r["proportional"]
-    # the numeric clip agrees with the symbolic formula
+    assert r["norm_is_theta"] and r["same_direction"]
+    assert r["wrong_factor_fails"]  # theta/|g|^2 instead of theta/|g|: the norm check fails
+    # c g with c = theta/|g| > 0 is the definition, not a check: no such flag is returned
+    assert "proportional" not in r and "factor_positive" not in r
+    # the numeric clip agrees with the symbolic formula (the real check of the definition)
     g = np.array([3.0, -4.0, 12.0])
     p = Parameter(np.zeros(3))
     p.grad = g.copy()
@@ -205,6 +207,50 @@ def test_nadam_forms():
     g = h * w
     broken = w - D.eta * (D.gamma * v + (1 - D.gamma) * g)
     assert not D.is_zero(broken - r["nesterov"])
+
+
+def test_nadam_forms_one_vhat_reading_is_nag():
+    """Read with one vhat, the slide's Nadam without the denominator and the bias factors is
+    the slide's NAG for any loss; the two-vhat reading is not. Numerically against the
+    optimizer: one step of Nesterov(form="lookahead") from (w, v) on a non-quadratic loss
+    lands on r["slide_one_vhat"] (tests/test_optim_reference.py runs 300 steps)."""
+    r = D.nadam_forms()
+    assert r["slide_one_vhat_is_nag"] and not r["slide_two_vhat_is_nag"]
+    w0, v0, eta, gam = 0.7, -0.3, 0.1, 0.9
+    p = Parameter(np.array([w0]))
+    opt = O.Nesterov([p], lr=eta, gamma=gam)
+    opt.state[0]["v"] = np.array([v0])
+    opt.step(lambda: setattr(p, "grad", np.sin(p.data) + p.data**3) or 0.0)
+    w, v = sp.symbols("w v", real=True)
+    gL = sp.Function("gL")
+    x = sp.Symbol("x")
+    expr = r["slide_one_vhat"].replace(gL, sp.Lambda(x, sp.sin(x) + x**3))
+    assert p.data[0] == pytest.approx(float(expr.subs({w: w0, v: v0, D.eta: eta, D.gamma: gam})),
+                                      rel=1e-14)
+
+
+def test_nadam_lookahead_units():
+    """In Adam eta carries the units of w, so the slide's look-ahead step eta*gamma*vhat has
+    the units of the loss: not those of the gradient (the chapter said so once), not those
+    of w. Numerically: Adam's path in units scaled by s_w = 10, s_L = 1000 with lr scaled by
+    s_w is the scaled path, and the look-ahead step then scales by s_L."""
+    u = D.nadam_lookahead_units()
+    assert u["eta_has_units_of_w"] and u["lookahead_has_units_of_loss"]
+    assert not u["lookahead_has_units_of_gradient"] and not u["lookahead_has_units_of_w"]
+    assert u["divided_lookahead_has_units_of_w"]
+    s_w, s_L = 10.0, 1000.0
+    runs = []
+    for sw, sl in ((1.0, 1.0), (s_w, s_L)):
+        p = Parameter(np.array([1.5, -0.5]) * sw)
+        # L(w) = sl * sum(cosh(w / sw)): the same loss in other units
+        opt = O.Adam([p], lr=0.05 * sw, eps=1e-300)
+        for _ in range(20):
+            opt.step(lambda p=p, sw=sw, sl=sl: setattr(p, "grad", sl / sw * np.sinh(p.data / sw))
+                     or 0.0)
+        vhat = opt.state[0]["v"] / (1 - 0.9**20)
+        runs.append((p.data.copy(), 0.05 * sw * 0.9 * vhat))
+    np.testing.assert_allclose(runs[1][0], s_w * runs[0][0], rtol=1e-12)
+    np.testing.assert_allclose(runs[1][1], s_L * runs[0][1], rtol=1e-12)
 
 
 def test_nadam_forms_difference_closed_form():
@@ -253,6 +299,14 @@ def test_derivation_checks_are_booleans_not_truthy_objects():
 
 def test_stability_limits_symbolic_and_numeric():
     r = D.stability_limits()
+    # SG's limit is solved from |1 - eta h| < 1, not written down: the set is (0, 2)
+    assert r["sgd_is_open_0_2"] and r["sgd_eta_h"] == 2 and r["heavy_ball_at_0_is_sgd"]
+    for eta_h, converges in ((1.99, True), (2.01, False)):
+        p = Parameter(np.array([1.0]))
+        opt = O.SGD([p], lr=eta_h / 50.0)
+        for _ in range(2000):
+            opt.step(lambda p=p: setattr(p, "grad", 50.0 * p.data) or 0.0)
+        assert (abs(p.data[0]) < 1e-3) == converges
     assert r["heavy_ball_is_2_1_plus_b"] and r["nesterov_is_2_2b_over_1_2b"]
     assert r["no_root_at_plus_1"] and r["product_not_binding"]
     assert r["nesterov_is_smaller"] and r["equal_at_gamma_0"]

@@ -473,7 +473,9 @@ def _saddle_times(make, y0, n_steps=400):
 def test_saddle_escape_time_sgd_grows_like_log_distance_adaptive_does_not():
     """Near the ridge y = 0 of the saddle the y-gradient is y^3 - y ~ -y: SG multiplies y by
     1 + eta per step, so it needs about ln(0.5/|y0|)/ln(1 + eta) steps to reach |y| = 0.5;
-    RMSProp's steps are of order eta whatever |y0|, so it leaves first even from y0 = 1e-3.
+    RMSProp's steps are of order eta once |g| >> eps (and below eps one step of rate eta/eps
+    gets it there: test_saddle_first_adaptive_step_has_two_regimes), so it leaves first even
+    from y0 = 1e-3.
     Timing the escape by f < -0.24 instead would time RMSProp's walk in x (about eta per step
     from x = -1.5) and reverse the order: that is checked too."""
     def sgd(p):
@@ -494,6 +496,27 @@ def test_saddle_escape_time_sgd_grows_like_log_distance_adaptive_does_not():
     r12, _ = _saddle_times(rms, 1e-12)
     s12, _ = _saddle_times(sgd, 1e-12)
     assert abs(r12 - r3) <= 2 and r12 < s12
+
+
+@pytest.mark.parametrize("name", ["RMSProp", "Adam"])
+def test_saddle_first_adaptive_step_has_two_regimes(name):
+    """The first y-step of RMSProp (alpha = 0.9) and Adam (eta = 0.05, eps = 1e-8) on the
+    saddle from (-1.5, y0), where |g_y| ~ y0: about eta/sqrt(1 - alpha) = 0.16 or eta = 0.05
+    only while |g| >> eps; for |g| << eps it is (eta/eps)|g| (SG with the rate 5e6), 5e-6 from
+    y0 = 1e-12, so "0.16 / 0.05 however close to the ridge" is false; that step multiplies y
+    by 5e6, which is why the escape time hardly depends on y0."""
+    make = {"RMSProp": lambda p: O.RMSProp(p, lr=0.05),
+            "Adam": lambda p: O.Adam(p, lr=0.05)}[name]
+    big = {"RMSProp": 0.05 / np.sqrt(0.1), "Adam": 0.05}[name]
+    steps = {}
+    for y0 in (1e-3, 1e-12):
+        w = SADDLE.parameter((-1.5, y0))
+        opt = make([w])
+        opt.step(SADDLE.closure(w))
+        steps[y0] = w.data[1] - y0
+    assert steps[1e-3] == pytest.approx(big, rel=1e-4)          # |g| = 1e-3 >> eps
+    assert steps[1e-12] == pytest.approx(0.05 / 1e-8 * 1e-12, rel=1e-3)  # |g| << eps
+    assert steps[1e-12] < 1e-4 * big
 
 
 def test_works_with_a_network():

@@ -234,23 +234,39 @@ def ref_nadam_dozat_code(lr, mu, ups, eps, n_steps=N_STEPS, next_momentum=True):
     return out
 
 
-def ref_nadam_slide(eta, gam, a, eps, n_steps=N_STEPS):
+def ref_nadam_slide(eta, gam, a, eps, n_steps=N_STEPS, *, one_vhat=False, adaptive=True,
+                    bias=True, divide_lookahead=False, grad=grad_list, w0=W0):
     """The slide «Комбинированные градиентные методы», one gradient per step taken at
-    w - eta*gamma*vhat (vhat of the previous step), v and G updated with that gradient."""
-    w, v, G = list(W0), [0.0] * len(W0), [0.0] * len(W0)
-    vhat = [0.0] * len(W0)
+    w - eta*gamma*vhat (vhat of the previous step), v and G updated with that gradient.
+    The bracket's vhat: the new one (one_vhat=False, Nadam(variant="slide")) or the same
+    previous one as in the look-ahead point (one_vhat=True, variant="slide-one-vhat").
+    adaptive=False replaces sqrt(Ghat) + eps by 1, bias=False the bias factors by 1;
+    divide_lookahead=True divides the look-ahead step by the previous sqrt(Ghat) + eps
+    (a counterfactual, not the slide). Returns the path, and the step at which a gradient
+    stopped being finite (None if it never did)."""
+    w, v, G = list(w0), [0.0] * len(w0), [0.0] * len(w0)
+    vhat, den = [0.0] * len(w0), [1.0] * len(w0)
     out = []
     for k in range(1, n_steps + 1):
-        g = grad_list([w[j] - eta * gam * vhat[j] for j in range(len(w))])
+        if divide_lookahead:
+            ahead = [w[j] - eta * gam * vhat[j] / den[j] for j in range(len(w))]
+        else:
+            ahead = [w[j] - eta * gam * vhat[j] for j in range(len(w))]
+        g = grad(ahead) if all(math.isfinite(t) for t in ahead) else [math.inf]
+        if not all(math.isfinite(t) for t in g):
+            return out, k
         for j in range(len(w)):
+            old_vhat = vhat[j]
             v[j] = gam * v[j] + (1 - gam) * g[j]
             G[j] = a * G[j] + (1 - a) * g[j] * g[j]
-            vhat[j] = v[j] / (1 - gam**k)
-            Ghat = G[j] / (1 - a**k)
-            w[j] = w[j] - eta * (gam * vhat[j] + (1 - gam) / (1 - gam**k) * g[j]) / (
-                math.sqrt(Ghat) + eps)
+            vhat[j] = v[j] / (1 - gam**k) if bias else v[j]
+            Ghat = G[j] / (1 - a**k) if bias else G[j]
+            den[j] = math.sqrt(Ghat) + eps if adaptive else 1.0
+            c_g = (1 - gam) / (1 - gam**k) if bias else 1 - gam
+            m = old_vhat if one_vhat else vhat[j]
+            w[j] = w[j] - eta * (gam * m + c_g * g[j]) / den[j]
         out.append(list(w))
-    return out
+    return out, None
 
 
 def ref_nadam_slide_two_gradients(grad, w0, eta, n_steps, gam=0.9, a=0.999, eps=1e-8):
@@ -365,7 +381,80 @@ def test_nadam_scheduled_and_constant_ema_differ():
 
 def test_nadam_slide_reference():
     ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, variant="slide"))
-    assert_paths(ours, ref_nadam_slide(1e-3, 0.9, 0.999, 1e-8))
+    ref, stop = ref_nadam_slide(1e-3, 0.9, 0.999, 1e-8)
+    assert stop is None
+    assert_paths(ours, ref)
+
+
+def test_nadam_slide_one_vhat_reference():
+    """The consistent reading of the slide (one vhat: the bracket's is the look-ahead
+    point's) against its loop; it is another method than the two-vhat reading."""
+    ours, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, variant="slide-one-vhat"))
+    ref, stop = ref_nadam_slide(1e-3, 0.9, 0.999, 1e-8, one_vhat=True)
+    assert stop is None
+    assert_paths(ours, ref)
+    two, _ = run_ours(lambda p: O.Nadam(p, lr=1e-3, variant="slide"))
+    assert np.max(np.abs(ours - two)) > 1e-5  # >> RTOL
+
+
+@pytest.mark.parametrize("eta", [0.01, 0.05])
+def test_nadam_slide_one_vhat_without_denominator_is_nag(eta):
+    """Without sqrt(Ghat) + eps and the bias factors, the one-vhat reading of the slide's
+    Nadam is exactly the slide's NAG: the same points as Nesterov(form="lookahead"),
+    v := gamma v + (1-gamma) grad(w - eta gamma v), w := w - eta v. The two-vhat reading
+    is not (it applies the look-ahead twice): the check can fail."""
+    nag, _ = run_ours(lambda p: O.Nesterov(p, lr=eta, gamma=0.9))
+    one, stop = ref_nadam_slide(eta, 0.9, 0.999, 1e-8, one_vhat=True, adaptive=False,
+                                bias=False)
+    assert stop is None
+    assert_paths(nag, one)
+    two, _ = ref_nadam_slide(eta, 0.9, 0.999, 1e-8, adaptive=False, bias=False)
+    assert np.max(np.abs(np.array(two) - nag)) > 1e-3
+
+
+def test_nadam_slide_fails_by_its_undivided_lookahead():
+    """Both one-gradient readings of the slide (one vhat, two vhats) stall on the ravine of
+    the optimizers chapter (eta = 0.1, 150 steps: 0.435 and 0.473) and overflow on
+    Rosenbrock's function (eta = 0.02, from (-1.2, 1)) at step 7, the optimizer and the loop
+    alike. Dividing the look-ahead step eta*gamma*vhat by sqrt(Ghat) + eps, as the step
+    itself is divided, and changing nothing else, makes both converge: the undivided
+    look-ahead is the cause. These are the numbers the chapter states."""
+    from lecturenn.testfunctions import RAVINE, ROSENBROCK
+
+    def grad_of(fn):
+        return lambda w: [float(t) for t in fn.gradient(np.array(w))]
+
+    ravine = {"slide-one-vhat": 0.435, "slide": 0.473}
+    for variant, one in (("slide-one-vhat", True), ("slide", False)):
+        w = RAVINE.parameter()
+        opt = O.Nadam([w], lr=0.1, schedule=None, variant=variant)
+        for _ in range(150):
+            opt.step(RAVINE.closure(w))
+        assert RAVINE.value(w.data) == pytest.approx(ravine[variant], rel=2e-3)
+        path, stop = ref_nadam_slide(0.1, 0.9, 0.999, 1e-8, 150, one_vhat=one,
+                                     grad=grad_of(RAVINE), w0=RAVINE.start)
+        assert stop is None and RAVINE.value(np.array(path[-1])) == pytest.approx(
+            RAVINE.value(w.data), rel=1e-9)
+        w = ROSENBROCK.parameter((-1.2, 1.0))
+        opt = O.Nadam([w], lr=0.02, schedule=None, variant=variant)
+        with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
+                O.NonFiniteGradientError):
+            for _ in range(1500):
+                opt.step(ROSENBROCK.closure(w))
+        assert opt.k + 1 == 7
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, stop = ref_nadam_slide(0.02, 0.9, 0.999, 1e-8, 1500, one_vhat=one,
+                                      grad=grad_of(ROSENBROCK), w0=(-1.2, 1.0))
+        assert stop == 7
+        # the counterfactual: the look-ahead divided like the step
+        path, stop = ref_nadam_slide(0.1, 0.9, 0.999, 1e-8, 150, one_vhat=one,
+                                     divide_lookahead=True, grad=grad_of(RAVINE),
+                                     w0=RAVINE.start)
+        assert stop is None and RAVINE.value(np.array(path[-1])) < 1e-4
+        path, stop = ref_nadam_slide(0.02, 0.9, 0.999, 1e-8, 1500, one_vhat=one,
+                                     divide_lookahead=True, grad=grad_of(ROSENBROCK),
+                                     w0=(-1.2, 1.0))
+        assert stop is None and ROSENBROCK.value(np.array(path[-1])) < 0.01
 
 
 def test_nadam_slide_two_gradient_reading():

@@ -27,7 +27,11 @@ tests assert and the notebook ``book/optimizers.ipynb`` displays. A check is
   is the gradient step on :math:`\mathcal{L} + \frac{\lambda}{2}\|w\|^2`; for Adam the
   coupled and decoupled forms differ.
 * :func:`nadam_forms`: Dozat's Nadam without the adaptive denominator is Nesterov's
-  method (derived from its look-ahead form); the slide's Nadam is not.
+  method (derived from its look-ahead form); the slide's Nadam read with two
+  :math:`\hat v`'s is not, read with one it is the slide's NAG itself.
+* :func:`nadam_lookahead_units`: the slide's Nadam look-ahead step :math:`\eta\gamma\hat v`
+  has the units of the loss (Adam's :math:`\eta` has those of :math:`w`), not those of
+  :math:`w`.
 * :func:`stability_limits`: the largest stable step on a quadratic for SGD, the heavy ball
   and Nesterov's method, by the Schur-Cohn conditions.
 """
@@ -50,6 +54,7 @@ __all__ = [
     "clipping_properties",
     "l2_weight_decay",
     "nadam_forms",
+    "nadam_lookahead_units",
     "stability_limits",
 ]
 
@@ -324,8 +329,14 @@ def adam_first_step() -> dict:
 def clipping_properties(n: int = 3) -> dict:
     r"""Clipping :math:`g \mapsto g\,\theta/\|g\|` for :math:`\|g\| > \theta`, symbolically.
 
-    The clipped vector is :math:`c\,g` with :math:`c = \theta/\|g\| > 0` (same direction,
-    cosine 1) and has norm exactly :math:`\theta`.
+    By definition the clipped vector is :math:`c\,g` with :math:`c = \theta/\|g\|`, a
+    positive number (:math:`\theta > 0`, :math:`\|g\| > 0`): that is the formula, not a
+    result, and nothing here checks it (the package's ``clip_grad_norm`` is compared with
+    ``"clipped"`` in ``tests/test_derivations_optimizers.py::test_clipping_properties``).
+    What is derived: the clipped vector has norm exactly :math:`\theta`
+    (``"norm_is_theta"``) and cosine 1 with :math:`g` (``"same_direction"``); the check can
+    fail: with the factor :math:`\theta/\|g\|^2` the norm is not :math:`\theta`
+    (``"wrong_factor_fails"``).
     """
     n = check_int("n (the dimension)", n, minimum=1)
     gs = sp.symbols(f"g_1:{n + 1}", real=True)
@@ -334,19 +345,23 @@ def clipping_properties(n: int = 3) -> dict:
     S = sp.Symbol("S", positive=True)
     sum_sq = {gs[0] ** 2: S - sum(x**2 for x in gs[1:])}
     norm = sp.sqrt(S)
-    factor = theta / norm
+    factor = theta / norm  # the definition
     clipped = [x * factor for x in gs]
-    new_norm = sp.sqrt(sp.expand(sum(x**2 for x in clipped)).subs(sum_sq))
+
+    def norm_of(vec):
+        return sp.sqrt(sp.expand(sum(x**2 for x in vec)).subs(sum_sq))
+
+    new_norm = norm_of(clipped)
     cosine = sp.expand(sum(a * b for a, b in zip(gs, clipped, strict=True))).subs(sum_sq) / (
         norm * new_norm)
     return {
         "clipped": clipped,
+        "factor": factor,
         "norm_after": sp.simplify(new_norm),
         "norm_is_theta": is_zero(new_norm - theta),
         "cosine": sp.simplify(cosine),
         "same_direction": is_zero(cosine - 1),
-        "factor_positive": bool(factor.is_positive),
-        "proportional": all(is_zero(c - factor * x) for c, x in zip(clipped, gs, strict=True)),
+        "wrong_factor_fails": not is_zero(norm_of([x * theta / S for x in gs]) - theta),
     }
 
 
@@ -399,6 +414,14 @@ def nadam_forms() -> dict:
     look-ahead point; the slide's differs by ``"difference"`` (nonzero unless
     :math:`v = 0`), and so does plain momentum :math:`w - \eta v'` (the check can fail).
 
+    The slide's formula has two readings. Above (``"slide"``) the bracket's :math:`\hat v`
+    is the new average (two :math:`\hat v`'s: the old one in the look-ahead point). Read
+    with **one** :math:`\hat v`, the look-ahead point's, in both places
+    (``"slide_one_vhat"``, for a general gradient function :math:`g_L`), the slide's step
+    is exactly the slide's NAG in its look-ahead form, :math:`w' = w - \eta v'`,
+    :math:`v' = \gamma v + (1-\gamma) g_L(w - \eta\gamma v)` (``"slide_one_vhat_is_nag"``);
+    the two-:math:`\hat v` reading is not (``"slide_two_vhat_is_nag"`` is False).
+
     Also: Dozat's bias factor of the momentum term is :math:`1/(1-\gamma^{k+1})`
     (the next step's), the slide's is :math:`1/(1-\gamma^k)`.
     """
@@ -415,6 +438,16 @@ def nadam_forms() -> dict:
 
     dozat = step(w)
     slide = step(w - eta * gamma * v)
+    # the slide read with one vhat (the look-ahead point's, the previous average, in the
+    # bracket too), for any loss: a gradient function gL, not only the quadratic
+    gL = sp.Function("gL")
+    slide_one = w - eta * (gamma * v + (1 - gamma) * gL(w - eta * gamma * v))
+    # the slide's NAG, look-ahead form, from the same (w, v)
+    nag_v1 = gamma * v + (1 - gamma) * gL(w - eta * gamma * v)
+    nag_w1 = w - eta * nag_v1
+    # the two-vhat reading with the same gradient function
+    two_v1 = gamma * v + (1 - gamma) * gL(w - eta * gamma * v)
+    slide_two = w - eta * (gamma * two_v1 + (1 - gamma) * gL(w - eta * gamma * v))
     # Nesterov's method, look-ahead form: the iterate theta whose look-ahead point is w
     theta = w + eta * gamma * v
     g = grad(theta - eta * gamma * v)  # the gradient at the look-ahead point (= w)
@@ -432,9 +465,45 @@ def nadam_forms() -> dict:
         "slide_is_nesterov": is_zero(slide - nesterov),
         "momentum_is_nesterov": is_zero(momentum - nesterov),
         "difference": diff,
+        "slide_one_vhat": slide_one,
+        "slide_one_vhat_is_nag": is_zero(slide_one - nag_w1),
+        "slide_two_vhat_is_nag": is_zero(slide_two - nag_w1),
         "bias_factor_dozat": 1 / (1 - gamma ** (kk + 1)),
         "bias_factor_slide": 1 / (1 - gamma**kk),
         "bias_factors_differ": not is_zero(1 / (1 - gamma ** (kk + 1)) - 1 / (1 - gamma**kk)),
+    }
+
+
+def nadam_lookahead_units() -> dict:
+    r"""The units of the slide's Nadam look-ahead step :math:`\eta\gamma\hat v`.
+
+    Change the units, :math:`w \to s_w w`, :math:`\mathcal{L} \to s_L\mathcal{L}`: the
+    gradient and :math:`\hat v` scale by :math:`s_L/s_w`, :math:`\sqrt{\hat G}` too, so
+    Adam's ratio :math:`\hat v/\sqrt{\hat G}` has no units (:math:`\varepsilon = 0`). For
+    Adam's step :math:`\eta\,\hat v/\sqrt{\hat G}` to scale like :math:`w`, :math:`\eta`
+    must scale by :math:`s_w` (``"eta_scale"``, solved): in Adam :math:`\eta` carries the
+    units of :math:`w` (:func:`adadelta_units`). Then the slide's look-ahead step
+    :math:`\eta\gamma\hat v` scales by :math:`s_L` (the units of the loss, neither those of
+    :math:`w` nor those of the gradient), while the look-ahead divided like the step,
+    :math:`\eta\gamma\hat v/\sqrt{\hat G}`, scales by :math:`s_w`.
+    """
+    s_w, s_L, E = sp.symbols("s_w s_L E", positive=True)
+    vhat, Ghat = sp.symbols("vhat Ghat", positive=True)
+    g_scale = s_L / s_w
+    ratio = vhat / sp.sqrt(Ghat)
+    ratio_scaled = (g_scale * vhat) / sp.sqrt(g_scale**2 * Ghat)
+    eta_scale = sp.solve(sp.Eq(E * eta * ratio_scaled, s_w * eta * ratio), E)[0]
+    lookahead = sp.simplify(eta_scale * eta * gamma * g_scale * vhat / (eta * gamma * vhat))
+    divided = sp.simplify(eta_scale * ratio_scaled / ratio)
+    return {
+        "eta_scale": eta_scale,
+        "lookahead_scale": lookahead,
+        "divided_lookahead_scale": divided,
+        "eta_has_units_of_w": is_zero(eta_scale - s_w),
+        "lookahead_has_units_of_loss": is_zero(lookahead - s_L),
+        "lookahead_has_units_of_gradient": is_zero(lookahead - g_scale),
+        "lookahead_has_units_of_w": is_zero(lookahead - s_w),
+        "divided_lookahead_has_units_of_w": is_zero(divided - s_w),
     }
 
 
@@ -443,7 +512,9 @@ def stability_limits() -> dict:
 
     With :math:`a = \eta(1-\gamma)` (the heavy-ball step) and :math:`b = \gamma`:
 
-    * SGD :math:`w' = (1 - \eta h) w`: stable iff :math:`\eta h < 2`;
+    * SGD :math:`w' = (1 - \eta h) w`: stable iff :math:`|1 - \eta h| < 1`, solved by SymPy:
+      :math:`0 < \eta h < 2` (``"sgd_stable_set"``; the heavy ball's limit at :math:`\gamma = 0`
+      must be the same, ``"heavy_ball_at_0_is_sgd"``);
     * heavy ball :math:`w_{k+1} = (1 + b - ah)w_k - b w_{k-1}`, characteristic polynomial
       :math:`P(\lambda) = \lambda^2 - (1+b-ah)\lambda + b`;
     * Nesterov :math:`w_{k+1} = (1-ah)\bigl((1+b)w_k - b w_{k-1}\bigr)`, polynomial
@@ -464,6 +535,9 @@ def stability_limits() -> dict:
     """
     lam_, a, h = sp.Symbol("lambda"), sp.Symbol("a", positive=True), sp.Symbol("h", positive=True)
     b = gamma
+    # SGD: w' = (1 - eta h) w, one root 1 - eta h; |1 - eta h| < 1 solved for eta h > 0
+    x = sp.Symbol("x", positive=True)  # eta * h
+    sgd_set = sp.solve_univariate_inequality(sp.Abs(1 - x) < 1, x, relational=False)
     ah = sp.Symbol("ah", positive=True)
     hb = (lam_**2 - (1 + b - a * h) * lam_ + b).subs(a * h, ah)
     nag = (lam_**2 - (1 - a * h) * (1 + b) * lam_ + (1 - a * h) * b).subs(a * h, ah)
@@ -474,7 +548,11 @@ def stability_limits() -> dict:
     product_margin = sp.factor(sp.simplify(nag_product_lim - nag_lim))
     gap = sp.factor(sp.simplify(hb_lim - nag_lim))
     return {
-        "sgd_eta_h": sp.Integer(2),
+        "sgd_stable_set": sgd_set,
+        "sgd_eta_h": sgd_set.sup,
+        "sgd_is_open_0_2": sgd_set == sp.Interval.open(0, 2),
+        # the heavy ball at gamma = 0 is SG: its limit must reduce to SG's
+        "heavy_ball_at_0_is_sgd": is_zero(hb_lim.subs(gamma, 0) - sgd_set.sup),
         "heavy_ball_ah": hb_lim,
         "nesterov_ah": nag_lim,
         "heavy_ball_eta_h": sp.simplify(hb_lim / (1 - gamma)),

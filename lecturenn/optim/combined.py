@@ -148,11 +148,21 @@ class Nadam(Optimizer):
 
     Which of the two the printed algorithm 2 has is **not verified** here.
 
-    ``variant="slide"`` is the slide's formula, read with one gradient per step taken at
-    the look-ahead point :math:`w - \eta\gamma\hat v` (needs a closure):
+    Two variants are the slide's formula
     :math:`w := w - \eta\bigl(\gamma\hat v + \frac{1-\gamma}{1-\gamma^k}
-    \nabla\mathcal{L}(w - \eta\gamma\hat v)\bigr)\oslash(\sqrt{\hat G} + \varepsilon)`
-    with :math:`\hat v = v/(1-\gamma^k)`, constant :math:`\gamma`.
+    \nabla\mathcal{L}(w - \eta\gamma\hat v)\bigr)\oslash(\sqrt{\hat G} + \varepsilon)`,
+    constant :math:`\gamma`, one gradient per step taken at the look-ahead point
+    :math:`w - \eta\gamma\hat v` with the previous step's :math:`\hat v` (needs a closure;
+    :math:`v` and :math:`G` are updated with that gradient). They differ in the
+    :math:`\hat v` of the bracket:
+
+    * ``variant="slide"``: the **new** :math:`\hat v = v_k/(1-\gamma^k)` (the new average
+      already contains the look-ahead, Dozat's trick, so the look-ahead is applied twice);
+    * ``variant="slide-one-vhat"``: the **same** :math:`\hat v` as in the look-ahead point,
+      :math:`v_{k-1}/(1-\gamma^{k-1})` (0 at :math:`k = 1`). Without the denominator and the
+      bias factors this is exactly the slide's NAG (Nesterov's method in its look-ahead
+      form); with them, the look-ahead step :math:`\eta\gamma\hat v` is not divided by
+      :math:`\sqrt{\hat G} + \varepsilon` while the step is.
 
     Parameters
     ----------
@@ -173,8 +183,8 @@ class Nadam(Optimizer):
         ``"scheduled"`` (default) or ``"constant"``: the coefficient of the running mean
         :math:`v`, :math:`\gamma_k` or :math:`\gamma`; see above for which is whose.
     variant : str, optional
-        ``"paper"`` (default) or ``"slide"``, see above; ``"slide"`` ignores ``schedule``
-        and ``ema``.
+        ``"paper"`` (default), ``"slide"`` or ``"slide-one-vhat"``, see above; the two
+        slide variants ignore ``schedule`` and ``ema``.
     clip, weight_decay, decoupled
         See :class:`~lecturenn.optim.base.Optimizer`.
 
@@ -197,7 +207,7 @@ class Nadam(Optimizer):
         self.schedule = None if schedule is None else check_positive(
             "schedule", schedule, strict=False)
         self.ema = _check_variant(ema, ("scheduled", "constant"), "ema")
-        self.variant = _check_variant(variant, ("paper", "slide"))
+        self.variant = _check_variant(variant, ("paper", "slide", "slide-one-vhat"))
 
     def mu(self, k: int) -> float:
         r"""The momentum :math:`\gamma_k` of update number ``k`` (1-based)."""
@@ -206,7 +216,7 @@ class Nadam(Optimizer):
         return self.gamma * (1.0 - 0.5 * 0.96 ** (k * self.schedule))
 
     def _uses_lookahead(self):
-        return self.variant == "slide"
+        return self.variant != "paper"
 
     def _move_to_lookahead(self):
         for i, p in enumerate(self.params):
@@ -226,6 +236,23 @@ class Nadam(Optimizer):
         st = self.state[i]
         k = st["k"] + 1
         a = self.alpha
+        if self.variant == "slide-one-vhat":
+            # the bracket takes the previous vhat, the one of the look-ahead point: the
+            # numerator is formed before v is updated
+            gam = self.gamma
+            c_g = (1.0 - gam) / (1.0 - gam**k)
+            c_v = gam / (1.0 - gam ** (k - 1)) if k > 1 else 0.0
+            np.multiply(v, c_v / c_g, out=num)
+            num += g
+            _ema(v, g, gam, buf)
+            _ema_sq(G, g, a, buf)
+            s2 = np.sqrt(1.0 - a**k)
+            np.sqrt(G, out=buf)
+            buf += self.eps * s2
+            num /= buf
+            num *= self.lr * s2 * c_g
+            p.data -= num
+            return
         if self.variant == "slide":
             gam = self.gamma
             c_v = gam / (1.0 - gam**k)
