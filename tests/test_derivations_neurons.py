@@ -50,6 +50,30 @@ def test_xor_infeasibility_certificate():
     assert D.threshold_weights(D.XOR_TABLE, 2) is None
 
 
+def test_motzkin_set_s_is_the_true_rows():
+    """S, the strict inequalities of Motzkin's theorem, are the rows where XOR is 1."""
+    proof = D.xor_infeasibility()
+    true_rows = tuple(i + 1 for i, f in enumerate(D.XOR_TABLE) if f)
+    assert proof["strict_rows"] == true_rows == (2, 3)
+    assert sum(proof["lam"][i - 1] for i in proof["strict_rows"]) > 0
+
+
+def test_svm_weak_duality():
+    """The identity behind gamma_hi = 1/sqrt(2 D(alpha)); a flipped sign fails; and
+    numerically: max_margin_direction's gamma_upper is >= its gamma_lower, and equals
+    1/sqrt(2 D) for the exact dual optimum of AND (alpha = (0, 5, 5, 7), D = 17/2)."""
+    r = D.svm_weak_duality()
+    assert r["stationary"] and r["dual_is_min"] and r["identity"] and r["wrong_sign_fails"]
+    r1 = D.svm_weak_duality(dim=1, n_objects=1)
+    assert r1["identity"] and r1["wrong_sign_fails"]
+    from lecturenn.boolean import truth_table_inputs
+    from lecturenn.perceptron import max_margin_direction
+
+    mm = max_margin_direction(truth_table_inputs(2), [0, 0, 0, 1])
+    assert mm["gamma_lower"] <= mm["gamma_upper"]
+    assert mm["gamma_upper"] == pytest.approx(1 / np.sqrt(2 * 17 / 2), rel=1e-6)
+
+
 def test_a_wrong_certificate_is_rejected():
     assert not D.check_certificate(D.XOR_TABLE, 2, (1, 1, 1, 2))   # sum is not zero
     assert not D.check_certificate(D.XOR_TABLE, 2, (1, 1, -1, 1))  # negative multiplier

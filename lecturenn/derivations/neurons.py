@@ -11,6 +11,9 @@ notebook ``book/neurons.ipynb`` displays.
   :math:`\lambda` with :math:`\sum_i \lambda_i c_i = 0` and a positive weight on a strict
   inequality; summing the inequalities with these multipliers gives :math:`0 > 0`
   (Motzkin's transposition theorem). For XOR, :math:`\lambda = (1, 1, 1, 1)`.
+* :func:`svm_weak_duality`: the dual of the max-margin problem and the identity behind weak
+  duality, which makes :math:`1/\sqrt{2D(\alpha)}` an upper bound on Novikoff's
+  :math:`\gamma^*`.
 * :func:`xor_polynomials`: the two XOR constructions of the slide, as polynomials.
 * :func:`dnf_minterm_check`: the hidden neuron of :func:`lecturenn.boolean.compile_dnf`
   fires exactly on its minterm (exhaustive, exact).
@@ -37,6 +40,7 @@ __all__ = [
     "check_certificate",
     "boolean_weights",
     "xor_infeasibility",
+    "svm_weak_duality",
     "xor_polynomials",
     "check_xor_formula",
     "dnf_minterm_neuron",
@@ -245,7 +249,11 @@ def xor_infeasibility() -> dict:
         :math:`c_i\cdot v > 0` / :math:`\ge 0`;
         ``combination``: :math:`\sum_i \lambda_i\, c_i\cdot v`, which simplifies to 0 although
         it must be :math:`> 0`;
-        ``certificate_ok``: :func:`check_certificate` on it.
+        ``certificate_ok``: :func:`check_certificate` on it;
+        ``strict_rows``: the set :math:`S` of Motzkin's theorem, the numbers (from 1) of the
+        rows whose inequality is strict, :math:`c_i\cdot v > 0`: the true rows of the table
+        (a neuron must fire there, :math:`\sum_j w_j x^j - w_0 > 0`; on a false row it only
+        must not, :math:`\le 0`).
     """
     n = 2
     system = truth_table_system(XOR_TABLE, n)
@@ -256,8 +264,58 @@ def xor_infeasibility() -> dict:
            for c, _ in _rows_as_vectors(XOR_TABLE, n)]
     combination = sp.expand(sum((li * e for li, e in zip(lam, lhs, strict=True)),
                                 sp.Integer(0)))
+    strict_rows = tuple(i + 1 for i, (_, strict) in enumerate(_rows_as_vectors(XOR_TABLE, n))
+                        if strict)
     return {"system": system, "lam": lam, "lhs": lhs, "combination": combination,
-            "certificate_ok": check_certificate(XOR_TABLE, n, lam)}
+            "certificate_ok": check_certificate(XOR_TABLE, n, lam),
+            "strict_rows": strict_rows}
+
+
+def svm_weak_duality(dim: int = 3, n_objects: int = 3) -> dict:
+    r"""The dual of the max-margin problem behind Novikoff's :math:`\gamma^*`, and weak duality.
+
+    With :math:`z_i = y_i\tilde x_i` the hard-margin SVM without bias is the primal
+    :math:`\min_v \tfrac12\|v\|^2` subject to :math:`\langle v, z_i\rangle \ge 1`; its
+    solution has :math:`\|v^*\| = 1/\gamma^*`. The Lagrangian
+    :math:`\Lambda(v, \alpha) = \tfrac12\|v\|^2 - \sum_i \alpha_i(\langle v, z_i\rangle - 1)`,
+    :math:`\alpha \ge 0`, is smallest over :math:`v` at :math:`v = \sum_i\alpha_i z_i`
+    (``"stationary"``), where it equals the dual function
+    :math:`D(\alpha) = \sum_i\alpha_i - \tfrac12\|\sum_i\alpha_i z_i\|^2` (``"dual_is_min"``).
+    Weak duality rests on the identity (``"identity"``)
+
+    .. math::
+
+        \tfrac12\|v\|^2 - D(\alpha) = \tfrac12\Bigl\|v - \sum_i\alpha_i z_i\Bigr\|^2
+        + \sum_i \alpha_i\bigl(\langle v, z_i\rangle - 1\bigr),
+
+    whose two terms are :math:`\ge 0` for a feasible :math:`v` and :math:`\alpha \ge 0`. So
+    :math:`D(\alpha) \le \tfrac12\|v^*\|^2 = 1/(2\gamma^{*2})`, i.e.
+    :math:`\gamma^* \le \gamma_{hi} = 1/\sqrt{2D(\alpha)}` for every :math:`\alpha \ge 0` with
+    :math:`D(\alpha) > 0`: the upper bound of
+    :func:`lecturenn.perceptron.max_margin_direction`. The identity is checked for symbolic
+    vectors of ``dim`` coordinates and ``n_objects`` objects; with the sign of the last sum
+    flipped it fails (``"wrong_sign_fails"``).
+    """
+    dim = check_int("dim", dim, minimum=1)
+    n_objects = check_int("n_objects", n_objects, minimum=1)
+    v = sp.Matrix(sp.symbols(f"v_1:{dim + 1}", real=True))
+    a = sp.symbols(f"alpha_1:{n_objects + 1}", nonnegative=True)
+    Z = [sp.Matrix(sp.symbols(f"z_{i + 1}_1:{dim + 1}", real=True)) for i in range(n_objects)]
+    s_ = sum((ai * zi for ai, zi in zip(a, Z, strict=True)), sp.zeros(dim, 1))
+    lagrangian = v.dot(v) / 2 - sum(ai * (v.dot(zi) - 1) for ai, zi in zip(a, Z, strict=True))
+    dual = sum(a) - s_.dot(s_) / 2
+    slack = sum(ai * (v.dot(zi) - 1) for ai, zi in zip(a, Z, strict=True))
+    rhs = (v - s_).dot(v - s_) / 2 + slack
+    grad_v = [sp.diff(lagrangian, vj) for vj in v]
+    at_min = dict(zip(v, s_, strict=True))
+    return {
+        "lagrangian": lagrangian,
+        "dual": dual,
+        "stationary": all(sp.expand(gj.subs(at_min, simultaneous=True)) == 0 for gj in grad_v),
+        "dual_is_min": sp.expand(lagrangian.subs(at_min, simultaneous=True) - dual) == 0,
+        "identity": sp.expand(v.dot(v) / 2 - dual - rhs) == 0,
+        "wrong_sign_fails": sp.expand(v.dot(v) / 2 - dual - (rhs - 2 * slack)) != 0,
+    }
 
 
 def xor_polynomials() -> dict:
