@@ -25,6 +25,8 @@ module                         slides
                                ``lecturenn.dropout_interpretations``: «Интерпретации Dropout»
                                measured (deleted units, co-adaptation, the 2^N thinned
                                networks enumerated, Monte-Carlo averaging)
+``lecturenn.init``             «Эвристики для начального приближения»: LeCun, Glorot-Bengio,
+                               He (ReLU/PReLU), orthogonal initialisations, ``INITS``
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 
@@ -41,6 +43,7 @@ Every module is also an attribute: ``ln.data.two_moons()``, ``ln.optim.Adam``,
 import importlib as _importlib
 
 from lecturenn import data as data  # the modules themselves, as attributes
+from lecturenn import init as init
 from lecturenn import testfunctions as testfunctions
 from lecturenn.activations import Identity, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
 from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network

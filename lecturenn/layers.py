@@ -50,6 +50,7 @@ from lecturenn._validation import (
     lookup,
 )
 from lecturenn.activations import ACTIVATIONS, Activation, get_activation
+from lecturenn.init import INITS, get_init  # INITS lives in lecturenn.init, re-exported
 from lecturenn.parameter import Parameter
 
 __all__ = [
@@ -238,41 +239,8 @@ class DenseCache:
         return f"DenseCache(x_in={shapes[0]}, S={shapes[1]}, x_out={shapes[2]})"
 
 
-def _init_uniform(rng, n_in, n_out, dtype):
-    bound = 1.0 / np.sqrt(n_in)
-    return rng.uniform(-bound, bound, size=(n_in + 1, n_out)).astype(dtype)
-
-
-def _init_xavier(rng, n_in, n_out, dtype):
-    bound = np.sqrt(6.0 / (n_in + n_out))
-    W = rng.uniform(-bound, bound, size=(n_in + 1, n_out)).astype(dtype)
-    W[0] = 0
-    return W
-
-
-def _init_he(rng, n_in, n_out, dtype):
-    W = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in + 1, n_out)).astype(dtype)
-    W[0] = 0
-    return W
-
-
-def _init_zeros(rng, n_in, n_out, dtype):
-    return np.zeros((n_in + 1, n_out), dtype=dtype)
-
-
-#: weight initialisations of :class:`Dense` by name
-INITS = {
-    "uniform": _init_uniform,
-    "xavier": _init_xavier,
-    "glorot": _init_xavier,
-    "he": _init_he,
-    "zeros": _init_zeros,
-}
-
-
 def _check_init(init) -> None:
-    if not isinstance(init, str) or init not in INITS:
-        raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
+    get_init(init)  # a name of INITS or a callable; raises otherwise
 
 
 @register_layer
@@ -323,12 +291,15 @@ class Dense(Layer):
         Random source of the initial weights (seed 0 by default, so runs are reproducible).
     dtype : numpy dtype, optional
         ``float64`` (default) or ``float32``; kept end to end.
-    init : str, optional
+    init : str or callable, optional
         ``"uniform"`` (default): every entry of :math:`W`, thresholds included, from
         :math:`U(-1/\sqrt{H_{l-1}}, 1/\sqrt{H_{l-1}})` (the PyTorch ``nn.Linear`` default);
         ``"xavier"``: :math:`U(\pm\sqrt{6/(H_{l-1}+H_l)})` (Glorot and Bengio,
         2010), zero thresholds;
-        ``"he"``: :math:`N(0, 2/H_{l-1})` (He et al., 2015), zero thresholds; ``"zeros"``.
+        ``"he"``: :math:`N(0, 2/H_{l-1})` (He et al., 2015), zero thresholds; ``"zeros"``;
+        the other names of :data:`lecturenn.init.INITS` (``"lecun_normal"``,
+        ``"he_uniform"``, ``"orthogonal"``, ...), or a callable ``init(n_in, n_out, rng)``
+        (see :func:`lecturenn.init.get_init`).
     W : array_like, optional
         Initial weights of shape ``(n_in + 1, n_out)``, real and finite; overrides
         ``init``. Copied (and converted to ``dtype``).
@@ -344,7 +315,7 @@ class Dense(Layer):
     """
 
     def __init__(self, n_in: int, n_out: int, activation="tanh", rng=0, dtype=np.float64,
-                 init: str = "uniform", W=None) -> None:
+                 init="uniform", W=None) -> None:
         n_in = check_int("n_in of Dense", n_in, minimum=1)
         n_out = check_int("n_out of Dense", n_out, minimum=1)
         dtype = check_float_dtype("dtype of Dense", dtype)
@@ -352,7 +323,7 @@ class Dense(Layer):
         self.activation: Activation = get_activation(activation, n_units=self.n_out, dtype=dtype)
         _check_init(init)
         if W is None:
-            W = INITS[init](check_rng(rng), self.n_in, self.n_out, dtype)
+            W = get_init(init)(check_rng(rng), self.n_in, self.n_out, dtype)
         else:
             W = as_float_array("W", W, ndim=2, dtype=dtype).copy()  # real, finite, not aliased
             if W.shape != (self.n_in + 1, self.n_out):

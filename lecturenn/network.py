@@ -111,8 +111,9 @@ class Network:
         Random source of the initial weights for the widths form (seed 0 by default).
     dtype : numpy dtype, optional
         ``float64`` (default) or ``float32`` for the widths form.
-    init : str, optional
-        Weight initialisation of the widths form, see :class:`lecturenn.layers.Dense`.
+    init : str or callable, optional
+        Weight initialisation of the widths form, see :class:`lecturenn.layers.Dense` and
+        :mod:`lecturenn.init`.
 
     Attributes
     ----------
@@ -143,7 +144,7 @@ class Network:
     """
 
     def __init__(self, layers, activation="tanh", output="identity", rng=0,
-                 dtype=np.float64, init: str = "uniform") -> None:
+                 dtype=np.float64, init="uniform") -> None:
         if (isinstance(layers, (str, bytes, dict)) or not hasattr(layers, "__iter__")
                 or (isinstance(layers, np.ndarray) and layers.ndim != 1)):
             raise TypeError(f"layers must be a list of widths or of Layer objects, "

@@ -290,8 +290,8 @@ def test_construction_errors():
         Dense(2, 0)
     with pytest.raises(TypeError, match="dtype of Dense must be float32 or float64"):
         Dense(2, 3, dtype=np.int32)
-    with pytest.raises(ValueError, match="unknown init 'orthogonal'"):
-        Dense(2, 3, init="orthogonal")
+    with pytest.raises(ValueError, match="unknown init 'orthonormal'"):  # "orthogonal" exists
+        Dense(2, 3, init="orthonormal")
     with pytest.raises(ValueError, match=r"W of Dense\(2, 3\) must have shape \(3, 3\)"):
         Dense(2, 3, W=np.zeros((2, 3)))
     with pytest.raises(TypeError, match="same dtype"):
