@@ -140,13 +140,12 @@ TARGETS: list[Target] = [
     Target("Dense", lambda: (Dense, {"n_in": 2, "n_out": 3, "activation": "tanh", "rng": 0,
                                      "dtype": np.float64, "init": "uniform"})),
     Target("Dense.__call__", lambda: (Dense(2, 3), {"x": np.ones((2, 2))})),
-    Target("init.lecun_uniform", lambda: (ln.init.lecun_uniform, {"n_in": 3, "n_out": 2, "rng": 0, "gain": 1.0})),
-    Target("init.lecun_normal", lambda: (ln.init.lecun_normal, {"n_in": 3, "n_out": 2, "rng": 0, "gain": 1.0})),
-    Target("init.glorot_uniform", lambda: (ln.init.glorot_uniform, {"n_in": 3, "n_out": 2, "rng": 0, "gain": 1.0})),
-    Target("init.glorot_normal", lambda: (ln.init.glorot_normal, {"n_in": 3, "n_out": 2, "rng": 0, "gain": 1.0})),
-    Target("init.he_uniform", lambda: (ln.init.he_uniform, {"n_in": 3, "n_out": 2, "rng": 0, "a": 0.25, "mode": "fan_in"})),
-    Target("init.he_normal", lambda: (ln.init.he_normal, {"n_in": 3, "n_out": 2, "rng": 0, "a": 0.25, "mode": "fan_in"})),
-    Target("init.orthogonal", lambda: (ln.init.orthogonal, {"n_in": 3, "n_out": 2, "rng": 0, "gain": 1.0})),
+    *[Target(f"init.{f}", lambda f=f, kw=kw: (getattr(ln.init, f), {"n_in": 3, "n_out": 2,
+                                                                   "rng": 0, **kw}))
+      for f, kw in [(g, {"gain": 1.0}) for g in ("lecun_uniform", "lecun_normal",
+                                                 "glorot_uniform", "glorot_normal",
+                                                 "orthogonal")]
+      + [(g, {"a": 0.25, "mode": "fan_in"}) for g in ("he_uniform", "he_normal")]],
     Target("init.get_init", lambda: (ln.init.get_init, {"init": "he_normal"})),
     Target("layer_from_config", lambda: (layer_from_config, {
         "cfg": {"type": "Dense", "n_in": 2, "n_out": 3, "activation": {"name": "tanh"}}})),
