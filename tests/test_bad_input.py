@@ -268,7 +268,8 @@ def _set(path, value):
      r"shared of PReLU must be True or False, got 'yes'"),
     (_set(("layers", 0, "activation"), {"shared": False}),
      r"activation of Dense given as a dict needs a 'name' entry"),
-    (_set(("layers", 0, "init"), "orthogonal"), r"unknown init 'orthogonal'"),
+    # ("orthogonal" is a name of lecturenn.init.INITS now)
+    (_set(("layers", 0, "init"), "orthonormal"), r"unknown init 'orthonormal'"),
 ])
 def test_an_invalid_record_names_its_entry_and_the_file(tmp_path, mutate, exc_match):
     net = Network([2, 3, 1], activation="prelu", rng=0)
