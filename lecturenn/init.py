@@ -114,9 +114,9 @@ def lecun_std(n_in) -> float:
 def glorot_std(n_in, n_out) -> float:
     r""":math:`\sqrt{2/(H_{l-1}+H_l)}`: the compromise of the forward and backward conditions.
 
-    Glorot and Bengio (2010), eq. (12) and (13) ask :math:`H_{l-1}\operatorname{Var}w = 1`
-    and :math:`H_l\operatorname{Var}w = 1`; their compromise, eq. (12)-(13) averaged, is
-    :math:`\operatorname{Var}w = 2/(H_{l-1}+H_l)`, the harmonic mean of the two.
+    Glorot and Bengio (2010), eq. (10) and (11), ask :math:`H_{l-1}\operatorname{Var}w = 1`
+    (forward) and :math:`H_l\operatorname{Var}w = 1` (backward); their compromise, eq. (12),
+    is :math:`\operatorname{Var}w = 2/(H_{l-1}+H_l)`, the harmonic mean of the two.
     """
     n_in, n_out = _sizes(n_in, n_out)
     return math.sqrt(2.0 / (n_in + n_out))
