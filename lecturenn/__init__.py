@@ -26,7 +26,10 @@ module                         slides
                                measured (deleted units, co-adaptation, the 2^N thinned
                                networks enumerated, Monte-Carlo averaging)
 ``lecturenn.init``             «Эвристики для начального приближения»: LeCun, Glorot-Bengio,
-                               He (ReLU/PReLU), orthogonal initialisations, ``INITS``
+                               He (ReLU/PReLU), orthogonal initialisations, ``INITS``;
+                               ``lecturenn.init_pretrain``: items 3 and 4 (neurons trained as
+                               linear models, a pretrained model); ``lecturenn.init_diagnostics``:
+                               the measurements of the papers' figures
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 
