@@ -76,7 +76,7 @@ from lecturenn.optim import (
 from lecturenn.parameter import Parameter
 from lecturenn.perceptron import Perceptron
 from lecturenn.serialization import load, load_into, save
-from lecturenn.training import evaluate, fit, sg_backprop
+from lecturenn.training import evaluate, fit, learning_curves, sg_backprop
 
 __version__ = "0.1.0"
 
@@ -126,6 +126,7 @@ __all__ = [
     "dropout_network",
     "evaluate",
     "fit",
+    "learning_curves",
     "load",
     "load_into",
     "not_neuron",

@@ -33,9 +33,11 @@ import numpy as np
 
 from lecturenn._validation import as_float_array, check_bool, check_int, check_rng, describe
 from lecturenn.dropout import Dropout, check_drop_probability
+from lecturenn.layers import Dense
 
 __all__ = [
     "dropout_layers",
+    "hidden_layers",
     "masked_forward",
     "deletion_accuracy",
     "thinned_forward",
@@ -56,6 +58,22 @@ MAX_ENUMERATED_UNITS = 20
 def dropout_layers(net) -> list[int]:
     """The indices in ``net.layers`` of its :class:`~lecturenn.dropout.Dropout` layers."""
     return [i for i, lay in enumerate(net.layers) if isinstance(lay, Dropout)]
+
+
+def hidden_layers(net) -> list[int]:
+    """The indices in ``net.layers`` of its hidden :class:`~lecturenn.layers.Dense` layers.
+
+    Every ``Dense`` layer but the last (the output layer): the layers whose units
+    :func:`deletion_accuracy` deletes in «Robustness to lost neurons».
+
+    >>> from lecturenn.dropout import dropout_network
+    >>> hidden_layers(dropout_network([4, 8, 8, 3], p=0.5, p_input=0.2))
+    [1, 3]
+    """
+    layers = getattr(net, "layers", None)
+    if not isinstance(layers, (list, tuple)):
+        raise TypeError(f"net must be a Network (with .layers), got {describe(net)}")
+    return [i for i, lay in enumerate(layers) if isinstance(lay, Dense)][:-1]
 
 
 def _layer_index(net, layer, what="layer") -> int:

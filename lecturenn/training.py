@@ -36,7 +36,8 @@ from lecturenn._validation import (
 from lecturenn.losses import Loss, get_loss
 from lecturenn.network import Network
 
-__all__ = ["History", "SGHistory", "fit", "sg_backprop", "evaluate", "METRICS", "DEFAULT_LR"]
+__all__ = ["History", "SGHistory", "fit", "learning_curves", "sg_backprop", "evaluate", "METRICS",
+           "DEFAULT_LR"]
 
 
 class _PlainSGD:
@@ -387,6 +388,79 @@ def fit(net, X, y, loss, optimizer=None, epochs: int = 10, batch_size: int = 32,
     finally:
         net.training = was_training
     return hist
+
+
+def learning_curves(net, X, y, X_test, y_test, loss, optimizer, epochs: int, every: int = 1,
+                    batch_size: int = 32, rng=0, metrics=("accuracy",)) -> dict:
+    r"""Train ``net`` with :func:`fit` and record its learning curves every ``every`` epochs.
+
+    The curves of overfitting (chapter «Dropout and L2 regularization»): after every
+    ``every`` epochs of training the network is evaluated **at application** (inference
+    mode: no dropout, running statistics), on the training set and on the test set, and the
+    Euclidean norm :math:`\|w\| = (\sum_j w_j^2)^{1/2}` of all its parameters is recorded.
+    (The training loss of :class:`History` is averaged over the epoch's batches at the
+    weights each batch saw, with dropout active; these curves are not.) One random sequence
+    of batches runs through all the calls of :func:`fit`: the same seed gives the same run as
+    one call ``fit(..., epochs=epochs, rng=seed)``.
+
+    Parameters
+    ----------
+    net : lecturenn.network.Network
+    X, y, X_test, y_test : array_like
+        Training and test objects and targets.
+    loss : Loss or str
+    optimizer : object
+        As for :func:`fit` (it keeps its state between the calls).
+    epochs, every : int
+        Train for ``epochs`` epochs, recording after each ``every``; ``every`` divides
+        ``epochs``.
+    batch_size : int, optional
+    rng : numpy.random.Generator or int, optional
+        The order of the batches.
+    metrics : sequence, optional
+        Test-set metrics to record (names of :data:`METRICS` or callables, as in :func:`fit`).
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``"epoch"`` (the epochs recorded: every, 2 every, ..., epochs), ``"train"`` and
+        ``"test"`` (the mean losses), one entry per metric (on the test set) and ``"norm"``.
+
+    Examples
+    --------
+    >>> from lecturenn import data
+    >>> from lecturenn.network import Network
+    >>> from lecturenn.optim import SGD
+    >>> X, y = data.two_moons(200, rng=0)
+    >>> net = Network([2, 16, 2], activation="tanh", rng=0)
+    >>> c = learning_curves(net, X[:150], y[:150], X[150:], y[150:], "cross_entropy",
+    ...                     SGD(net.parameters(), lr=0.5), epochs=40, every=10)
+    >>> c["epoch"].tolist(), bool(c["train"][-1] < c["train"][0]), bool(c["accuracy"][-1] > 0.9)
+    ([10, 20, 30, 40], True, True)
+    """
+    epochs = check_int("epochs", epochs, minimum=1)
+    every = check_int("every", every, minimum=1)
+    if epochs % every:
+        raise ValueError(f"every={every} must divide epochs={epochs}")
+    if optimizer is None:
+        raise TypeError("optimizer must be given: it keeps its state between the recordings")
+    fns = _metric_fns(metrics)
+    clash = sorted(set(fns) & {"epoch", "train", "test", "norm"})
+    if clash:
+        raise ValueError(f"metric names {clash} are taken by the curves themselves; rename them "
+                         "(metrics={'name': metric})")
+    gen = check_rng(rng)
+    curves = {"epoch": [], "train": [], "test": [], **{k: [] for k in fns}, "norm": []}
+    for k in range(1, epochs // every + 1):
+        fit(net, X, y, loss, optimizer, epochs=every, batch_size=batch_size, rng=gen)
+        test = evaluate(net, X_test, y_test, loss, metrics=fns)
+        curves["epoch"].append(k * every)
+        curves["train"].append(evaluate(net, X, y, loss)["loss"])
+        curves["test"].append(test["loss"])
+        for name in fns:
+            curves[name].append(test[name])
+        curves["norm"].append(float(np.sqrt(sum(np.sum(p.data**2) for p in net.parameters()))))
+    return {name: np.array(v) for name, v in curves.items()}
 
 
 def _check_optimizer_params(optimizer, net) -> None:

@@ -101,7 +101,6 @@ def test_thinned_gradient_and_the_slides_combined_step():
     r = D.thinned_gradient()
     assert r["backprop_through_masks"] and r["dropped_unit_zeroes_in_and_out"]
     assert r["slide_reading_fails"] and r["scalar_mask_on_all_weights_fails"]
-    assert r["l2_step_on_thinned_loss"]
     assert D.check_thinned_gradient() is True
     assert D.check_slide_combined_step_fails() is True
 
@@ -214,9 +213,3 @@ def test_weight_scaling_is_the_geometric_mean(inverted):
 
 def test_weight_scaling_check_for_the_ledger():
     assert D.check_weight_scaling_geometric_mean() is True
-
-
-def test_two_forms_equivalent():
-    r = D.two_forms_equivalent()
-    assert r["equal_for_every_mask"] and r["equal_at_application"] and r["unscaled_differs"]
-    assert D.check_two_forms_equivalent() is True

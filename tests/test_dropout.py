@@ -394,7 +394,7 @@ def test_float32_network_with_dropout():
 
 def test_the_two_forms_are_one_model_up_to_scaling_the_next_layer():
     """Original form with W^2, inverted form with W^2_{1:} scaled by 1 - p: equal outputs for
-    the same mask and at application (derivations.dropout.two_forms_equivalent)."""
+    the same mask and at application (w' = (1-p) w gives w' xi s / (1-p) = w xi s)."""
     p = 0.4
     orig = _dense_dropout_dense(p, inverted=False, seed=1)
     inv = _dense_dropout_dense(p, inverted=True, seed=1)

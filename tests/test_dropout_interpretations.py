@@ -392,3 +392,11 @@ def test_interpretation_2_dropout_reduces_deletion_interactions(digits_nets, see
         iu = np.triu_indices(len(units), 1)
         rel[p] = np.mean(np.abs(r["interaction"][iu])) / np.mean(np.abs(r["single"]))
     assert rel[0.5] < rel[0.0]
+
+
+def test_hidden_layers_are_the_dense_layers_but_the_output():
+    net = ln.dropout_network([4, 8, 8, 3], p=0.5, p_input=0.2)
+    assert DI.hidden_layers(net) == [1, 3]
+    assert DI.hidden_layers(ln.Network([4, 3])) == []
+    with pytest.raises(TypeError, match="net must be a Network"):
+        DI.hidden_layers([1, 2])

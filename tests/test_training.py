@@ -5,6 +5,7 @@ import io
 import numpy as np
 import pytest
 
+import lecturenn as ln
 from lecturenn.network import Network
 from lecturenn.training import History, evaluate, fit, sg_backprop
 
@@ -399,3 +400,59 @@ def test_metric_names_values_and_forms():
     # a metric may be NaN (undefined on a batch): reported, not refused
     nan = fit(net, X, y, "logistic", epochs=1, metrics={"nan": lambda o, t, lo: np.float64("nan")})
     assert np.isnan(nan["nan"][0])
+
+
+# ---------------------------------------------------------------- learning_curves
+
+
+def _moons_net(seed=0):
+    X, y = ln.data.two_moons(120, rng=seed)
+    return X, y, ln.Network([2, 8, 2], activation="tanh", rng=seed)
+
+
+def test_learning_curves_equal_one_fit_and_are_measured_at_application():
+    """Recording every 5 epochs changes nothing in training: the weights after 20 epochs equal
+    those of one fit(..., epochs=20) from the same seed; the recorded losses are evaluate()'s,
+    in inference mode (a dropout network would differ in training mode)."""
+    X, y, a = _moons_net()
+    _, _, b = _moons_net()
+    c = ln.learning_curves(a, X[:90], y[:90], X[90:], y[90:], "cross_entropy",
+                           ln.SGD(a.parameters(), lr=0.3), epochs=20, every=5, batch_size=16, rng=3)
+    ln.fit(b, X[:90], y[:90], "cross_entropy", ln.SGD(b.parameters(), lr=0.3), epochs=20,
+           batch_size=16, rng=3)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert c["epoch"].tolist() == [5, 10, 15, 20]
+    assert set(c) == {"epoch", "train", "test", "accuracy", "norm"}
+    last = ln.evaluate(a, X[90:], y[90:], "cross_entropy", metrics=("accuracy",))
+    assert c["test"][-1] == last["loss"] and c["accuracy"][-1] == last["accuracy"]
+    assert c["train"][-1] == ln.evaluate(a, X[:90], y[:90], "cross_entropy")["loss"]
+    norm = np.sqrt(sum(np.sum(p.data**2) for p in a.parameters()))
+    assert c["norm"][-1] == pytest.approx(norm, rel=1e-15)
+
+
+def test_learning_curves_of_a_dropout_network_are_taken_without_dropout():
+    """The recorded training loss is the application-time loss (all units on), not the loss of
+    a thinned network; learning_curves leaves the network in the mode it found."""
+    X, y = ln.data.two_moons(120, rng=0)
+    net = ln.dropout_network([2, 16, 2], p=0.5, rng=0).eval()
+    c = ln.learning_curves(net, X[:90], y[:90], X[90:], y[90:], "cross_entropy",
+                           ln.SGD(net.parameters(), lr=0.3), epochs=2, every=1)
+    assert net.training is False
+    assert c["train"][-1] == ln.evaluate(net, X[:90], y[:90], "cross_entropy")["loss"]
+    thinned = net.train().loss_and_grad(X[:90], y[:90], "cross_entropy")
+    assert abs(thinned - c["train"][-1]) > 1e-3
+
+
+def test_learning_curves_bad_arguments():
+    X, y, net = _moons_net()
+    opt = ln.SGD(net.parameters(), lr=0.1)
+    args = (net, X, y, X, y, "cross_entropy")
+    with pytest.raises(ValueError, match="every=3 must divide epochs=10"):
+        ln.learning_curves(*args, opt, epochs=10, every=3)
+    with pytest.raises(TypeError, match="optimizer must be given"):
+        ln.learning_curves(*args, None, epochs=10)
+    with pytest.raises(ValueError, match="every must be"):
+        ln.learning_curves(*args, opt, epochs=10, every=0)
+    with pytest.raises(ValueError, match=r"metric names \['norm'\] are taken"):
+        ln.learning_curves(*args, opt, epochs=1, metrics={"norm": lambda o, t, loss: 0.0})

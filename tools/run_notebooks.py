@@ -30,6 +30,39 @@ def strip_execution_metadata(nb: nbformat.NotebookNode) -> int:
     return n
 
 
+def coalesce_streams(nb: nbformat.NotebookNode) -> None:
+    """Merge consecutive stdout (stderr) outputs of a cell into one, as Jupyter shows them.
+
+    How the kernel splits a cell's printing into messages depends on timing (a loaded machine
+    flushes more often); merged, the stored outputs do not.
+    """
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            if (out.get("output_type") == "stream" and merged
+                    and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                merged[-1]["text"] += out["text"]
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+
+
+def relative_tracebacks(nb: nbformat.NotebookNode) -> None:
+    """Show the package's files in tracebacks relative to the checkout (``lecturenn/x.py``).
+
+    A cell tagged ``raises-exception`` stores its traceback, and the book shows it: with the
+    author's absolute path it would publish where one checkout happened to be. (nbval
+    compares the exception's name and message, not the traceback.)
+    """
+    prefix = str(ROOT) + "/"
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [line.replace(prefix, "") for line in out["traceback"]]
+
+
 def run(path: Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
@@ -37,6 +70,8 @@ def run(path: Path, timeout: int = 600) -> float:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - t0
     strip_execution_metadata(nb)
+    coalesce_streams(nb)
+    relative_tracebacks(nb)
     nbformat.write(nb, path)
     return seconds
 
@@ -45,13 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--strip-only", action="store_true",
-                        help="do not execute; only remove the execution timestamps")
+                        help="do not execute; only remove the execution timestamps (and merge "
+                             "streams, shorten traceback paths)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
     for path in paths:
         if args.strip_only:
             nb = nbformat.read(path, as_version=4)
             n = strip_execution_metadata(nb)
+            coalesce_streams(nb)
+            relative_tracebacks(nb)
             nbformat.write(nb, path)
             print(f"{path}: removed the timestamps of {n} cells")
         else:
