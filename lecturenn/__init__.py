@@ -30,6 +30,11 @@ module                         slides
                                ``lecturenn.init_pretrain``: items 3 and 4 (neurons trained as
                                linear models, a pretrained model); ``lecturenn.init_diagnostics``:
                                the measurements of the papers' figures
+``lecturenn.batchnorm``        «Пакетная нормализация данных (Batch Normalization)»: the
+                               ``BatchNorm`` layer, ``batchnorm_network`` (both placements);
+                               ``lecturenn.activation_layer``: an activation as a layer of
+                               its own (``ActivationLayer``), for a normalization between
+                               S and σ
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 
@@ -48,7 +53,9 @@ import importlib as _importlib
 from lecturenn import data as data  # the modules themselves, as attributes
 from lecturenn import init as init
 from lecturenn import testfunctions as testfunctions
+from lecturenn.activation_layer import ActivationLayer
 from lecturenn.activations import Identity, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
+from lecturenn.batchnorm import BatchNorm, batchnorm_network
 from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network
 from lecturenn.dropout import Dropout, dropout_network
 from lecturenn.gradcheck import check_gradients
@@ -95,8 +102,10 @@ def __dir__():
 
 __all__ = [
     "AbsoluteError",
+    "ActivationLayer",
     "AdaDelta",
     "Adam",
+    "BatchNorm",
     "Dense",
     "Dropout",
     "EpsilonInsensitive",
@@ -120,6 +129,7 @@ __all__ = [
     "SquaredError",
     "Tanh",
     "and_neuron",
+    "batchnorm_network",
     "check_gradients",
     "clip_grad_norm",
     "compile_dnf",

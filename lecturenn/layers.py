@@ -19,6 +19,11 @@ Slides «Обобщение: полносвязная нейронная сет�
   returns :math:`\partial Q/\partial x^{l-1} = \varepsilon^{l-1}/n` (or ``None`` if
   ``need_input_grad`` is false: the first layer does not need it).
 * ``parameters()`` lists the layer's :class:`lecturenn.parameter.Parameter` objects.
+* ``buffers()`` (optional) lists arrays that are state but not trained, as
+  :class:`~lecturenn.parameter.Parameter` objects whose ``grad`` stays ``None`` (the running
+  statistics of :class:`lecturenn.batchnorm.BatchNorm`): saved and loaded with the weights,
+  never given to an optimizer; ``buffer_shapes(cfg)`` gives their shapes as
+  ``parameter_shapes`` does for the parameters.
 * ``config()`` returns a JSON-serialisable dict from which :func:`layer_from_config`
   rebuilds the layer (without its weights); new layer types register themselves with
   :func:`register_layer`.
@@ -156,6 +161,15 @@ class Layer:
     def parameters(self) -> list[Parameter]:
         """The layer's trainable parameters (empty for parameter-free layers)."""
         return []
+
+    def buffers(self) -> list[Parameter]:
+        """State that is saved with the weights but not trained (none by default)."""
+        return []
+
+    @classmethod
+    def buffer_shapes(cls, cfg: dict) -> dict[str, tuple[int, ...]]:
+        """The shapes of the buffers ``from_config(cfg)`` would create (``{}`` by default)."""
+        return {}
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Compute the output for a batch ``x`` of shape ``(n, n_in)``; fill ``self.cache``."""

@@ -194,12 +194,14 @@ class Network:
         self.training = True
         self._out_shape: tuple | None = None  # the shape of the last forward output
         self._named: list[tuple[str, Parameter]] = []
+        self._named_buffers: list[tuple[str, Parameter]] = []
         for i, lay in enumerate(self.layers):
-            params = lay.parameters()
-            for name, p in zip(_parameter_names(i, [p.name for p in params]), params,
-                               strict=True):
+            params, bufs = lay.parameters(), lay.buffers()
+            arrays = params + bufs  # named together: a buffer never takes a parameter's name
+            names = _parameter_names(i, [p.name for p in arrays])
+            for j, (name, p) in enumerate(zip(names, arrays, strict=True)):
                 p.name = name
-                self._named.append((name, p))
+                (self._named if j < len(params) else self._named_buffers).append((name, p))
         self._params = [p for _, p in self._named]
 
     # -- parameters and modes -------------------------------------------------------
@@ -218,13 +220,25 @@ class Network:
         """
         return list(self._named)
 
+    def named_buffers(self) -> list[tuple[str, Parameter]]:
+        """The layers' buffers (state that is not trained: running statistics) by name.
+
+        As in PyTorch: saved and loaded with the weights and in :meth:`state_dict`, never in
+        :meth:`parameters`, so no optimizer sees them.
+        """
+        return list(self._named_buffers)
+
+    def named_arrays(self) -> list[tuple[str, Parameter]]:
+        """:meth:`named_parameters` followed by :meth:`named_buffers`: what a file holds."""
+        return self._named + self._named_buffers
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's value by name (as ``torch.nn.Module.state_dict``).
+        """A copy of every parameter's and buffer's value by name (as ``torch.nn.Module``).
 
         The arrays are copies: training the network afterwards does not change them, so a
         state dict is a snapshot to return to with :meth:`load_state_dict`.
         """
-        return {name: p.data.copy() for name, p in self._named}
+        return {name: p.data.copy() for name, p in self.named_arrays()}
 
     def load_state_dict(self, state) -> None:
         """Copy the arrays of a :meth:`state_dict` into the parameters, in place.
@@ -240,7 +254,7 @@ class Network:
             If a name is missing or extra, or an array has another shape or dtype, or
             holds NaN or infinity. Every difference is listed and nothing is loaded.
         """
-        load_arrays(self._named, state, "state_dict")
+        load_arrays(self.named_arrays(), state, "state_dict")
 
     @property
     def n_params(self) -> int:
@@ -472,11 +486,12 @@ class Network:
 
     @classmethod
     def parameter_shapes(cls, cfg: dict) -> dict[str, tuple[int, ...]] | None:
-        """The names and shapes of the parameters ``from_config(cfg)`` would create.
+        """The names and shapes of the parameters (then buffers) ``from_config(cfg)`` would create.
 
         Nothing is built: each layer type computes its shapes from its config
-        (:meth:`lecturenn.layers.Layer.parameter_shapes`), and the entries are checked on
-        the way. ``None`` if a layer type does not say. :func:`lecturenn.serialization.load`
+        (:meth:`lecturenn.layers.Layer.parameter_shapes`, then
+        :meth:`~lecturenn.layers.Layer.buffer_shapes`), and the entries are checked on the
+        way. ``None`` if a layer type does not say. :func:`lecturenn.serialization.load`
         compares the result with the arrays of a file before it builds the network.
         """
         _, layers = cls._check_config(cfg)
@@ -486,6 +501,7 @@ class Network:
             shapes = kind.parameter_shapes(kwargs)
             if shapes is None:
                 return None
+            shapes = {**shapes, **kind.buffer_shapes(kwargs)}
             for name, shape in zip(_parameter_names(i, list(shapes)), shapes.values(),
                                    strict=True):
                 out[name] = tuple(int(d) for d in shape)

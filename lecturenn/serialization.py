@@ -132,7 +132,7 @@ def save(net, path) -> Path:
             "a custom activation in lecturenn.activations.ACTIVATIONS under its name, and a "
             "custom layer with lecturenn.layers.register_layer"
         ) from exc
-    arrays = {name: param.data for name, param in net.named_parameters()}
+    arrays = {name: param.data for name, param in _named_arrays(net)}
     if ARCHITECTURE_KEY in arrays:  # pragma: no cover - names are layers.<i>.<name>
         raise ValueError(f"a parameter may not be named {ARCHITECTURE_KEY!r}")
     arrays[ARCHITECTURE_KEY] = np.array(json.dumps(cfg))
@@ -305,7 +305,13 @@ def _load_checked(net, p: Path, data: dict, cfg) -> None:
         if diff:
             raise ValueError(f"{where} holds another architecture than the model (nothing was "
                              "loaded): " + "; ".join(diff))
-    load_arrays(net.named_parameters(), data, "file", what=where)
+    load_arrays(_named_arrays(net), data, "file", what=where)
+
+
+def _named_arrays(net) -> list:
+    """What a file holds: the parameters, then the buffers (running statistics) if any."""
+    named = getattr(net, "named_arrays", None)
+    return named() if callable(named) else net.named_parameters()
 
 
 def load(path, rng=0):

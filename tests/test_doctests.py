@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 # the modules whose docstrings hold examples
-MODULES = ["activations", "boolean", "data", "gradcheck", "layers", "losses", "network",
+MODULES = ["activations", "activation_layer", "batchnorm", "boolean", "data", "gradcheck",
+           "layers", "losses", "network",
            "neuron", "optim", "optim.sgd", "optim.momentum", "optim.combined", "optim.clipping",
            "parameter", "perceptron",
            "training"]

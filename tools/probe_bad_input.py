@@ -147,6 +147,15 @@ TARGETS: list[Target] = [
                                                  "orthogonal")]
       + [(g, {"a": 0.25, "mode": "fan_in"}) for g in ("he_uniform", "he_normal")]],
     Target("init.get_init", lambda: (ln.init.get_init, {"init": "he_normal"})),
+    Target("BatchNorm", lambda: (ln.BatchNorm, {"n_units": 2, "eps": 1e-5, "momentum": 0.1,
+                                                "rng": 0, "dtype": np.float64})),
+    Target("BatchNorm.__call__", lambda: (ln.BatchNorm(2), {"x": np.ones((2, 2))})),
+    Target("ActivationLayer", lambda: (ln.ActivationLayer, {"n_units": 2, "activation": "relu",
+                                                            "rng": 0, "dtype": np.float64})),
+    Target("ActivationLayer.__call__", lambda: (ln.ActivationLayer(2), {"x": np.ones((2, 2))})),
+    Target("batchnorm_network", lambda: (ln.batchnorm_network, {
+        "sizes": [2, 3, 1], "placement": "before", "activation": "relu", "output": "identity",
+        "eps": 1e-5, "momentum": 0.1, "rng": 0, "dtype": np.float64, "init": "uniform"})),
     Target("layer_from_config", lambda: (layer_from_config, {
         "cfg": {"type": "Dense", "n_in": 2, "n_out": 3, "activation": {"name": "tanh"}}})),
     Target("Network", lambda: (ln.Network, {"layers": [2, 3, 1], "activation": "tanh",
