@@ -10,6 +10,9 @@ module                         slides
 ``lecturenn.perceptron``       «Перцептрон Розенблатта (1957)»
 ``lecturenn.activations``      the activation functions σ, including «ReLU и PReLU»
 ``lecturenn.losses``           «Напоминание: модели классификации и регрессии» (the losses L)
+``lecturenn.approximation``    «Двухслойные сети — универсальные аппроксиматоры функций»:
+                               the constructed networks (staircases, ReLU interpolants,
+                               ridge functions) and Köppen's Kolmogorov–Arnold inner function
 ``lecturenn.layers``           «Обобщение: полносвязная нейронная сеть с L слоями»
 ``lecturenn.network``          «Алгоритм обратного распространения ошибки BackProp»
 ``lecturenn.training``         «Напоминание: алгоритм SG», the training loop
@@ -50,6 +53,7 @@ Every module is also an attribute: ``ln.data.two_moons()``, ``ln.optim.Adam``,
 
 import importlib as _importlib
 
+from lecturenn import approximation as approximation
 from lecturenn import data as data  # the modules themselves, as attributes
 from lecturenn import init as init
 from lecturenn import testfunctions as testfunctions

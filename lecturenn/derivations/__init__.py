@@ -4,6 +4,7 @@
 module                                   what it derives
 =======================================  ================================================
 ``lecturenn.derivations.neurons``        the neuron and Boolean functions
+``lecturenn.derivations.approximation``  universal approximation: steps, bounds, one threshold
 ``lecturenn.derivations.activations``    the derivatives of the activation functions
 ``lecturenn.derivations.losses``         the derivatives of the losses
 ``lecturenn.derivations.backprop``       the BackProp recurrence and its cost
@@ -11,6 +12,6 @@ module                                   what it derives
 =======================================  ================================================
 """
 
-from lecturenn.derivations import activations, backprop, losses, neurons, optimizers
+from lecturenn.derivations import activations, approximation, backprop, losses, neurons, optimizers
 
-__all__ = ["activations", "backprop", "losses", "neurons", "optimizers"]
+__all__ = ["activations", "approximation", "backprop", "losses", "neurons", "optimizers"]
