@@ -104,7 +104,8 @@ def _values(name, f, x):
 class TwoLayerNetwork:
     r"""The network of Cybenko's theorem.
 
-    :math:`a(x) = \sum_h \alpha_h \sigma(\langle x, w_h\rangle - w_{0h})`.
+    :math:`a(x) = \sum_h \alpha_h \sigma(\langle x, w_h\rangle - w_{0h})`. Calling it on ``x``
+    of shape ``(m,)`` (when :math:`n = 1`) or ``(m, n)`` returns the ``(m,)`` outputs.
 
     Parameters
     ----------
@@ -116,9 +117,6 @@ class TwoLayerNetwork:
         The thresholds :math:`w_{0h}`, one per neuron.
     activation : str, optional
         A key of :data:`ACTIVATIONS`: ``"sigmoid"`` (default), ``"heaviside"``, ``"relu"``.
-
-    Calling it on ``x`` of shape ``(m,)`` (when :math:`n = 1`) or ``(m, n)`` returns the
-    ``(m,)`` outputs.
     """
 
     alpha: np.ndarray
