@@ -198,3 +198,43 @@ def test_shared_zero_threshold_cannot_approximate_x_squared_on_minus1_1():
 def test_bad_input_is_refused(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_koppen_inner_is_increasing_and_refines():
+    from fractions import Fraction
+
+    prev = None
+    for k in (1, 2, 3):
+        psi = A.koppen_inner(k)
+        assert len(psi) == 10**k + 1 and psi[0] == 0 and psi[-1] == 1
+        inc = [b - a for a, b in zip(psi[:-1], psi[1:], strict=True)]
+        assert min(inc) > 0
+        assert min(inc) == Fraction(1, 10 ** (2**k - 1))          # gamma^-beta_2(k)
+        if prev is not None:                                      # level k-1 values are kept
+            assert psi[::10] == prev
+        prev = psi
+    # n = 3 needs gamma >= 8; beta_3(2) = 4
+    psi3 = A.koppen_inner(2, n=3, gamma=8)
+    assert min(b - a for a, b in zip(psi3[:-1], psi3[1:], strict=True)) == Fraction(1, 8**4)
+
+
+def test_koppen_inner_is_far_from_smooth():
+    # the largest increment over intervals of length 10^-k halves per level: at best Hoelder
+    # with exponent log10(2), no Lipschitz constant
+    big = []
+    for k in (1, 2, 3, 4):
+        psi = A.koppen_inner(k)
+        big.append(float(max(b - a for a, b in zip(psi[:-1], psi[1:], strict=True))))
+    ratios = np.array(big[1:]) / np.array(big[:-1])
+    assert np.all(np.abs(ratios - 0.5) < 0.05)
+    slopes = np.array(big) * 10.0 ** np.arange(1, 5)              # increment / length
+    assert np.all(np.diff(slopes) > 0) and slopes[-1] > 100
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"k": 0}, "k must be >= 1"), ({"k": 7}, "k must be <= 6"), ({"k": 2.0}, "k must be an int"),
+    ({"k": 2, "n": 1}, "n must be >= 2"), ({"k": 2, "gamma": 5}, "gamma must be >= 6"),
+])
+def test_koppen_inner_bad_input(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        A.koppen_inner(**kwargs)
