@@ -58,7 +58,7 @@ from lecturenn import data as data  # the modules themselves, as attributes
 from lecturenn import init as init
 from lecturenn import testfunctions as testfunctions
 from lecturenn.activation_layer import ActivationLayer
-from lecturenn.activations import Identity, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
+from lecturenn.activations import ELU, Identity, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
 from lecturenn.batchnorm import BatchNorm, batchnorm_network
 from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network
 from lecturenn.dropout import Dropout, dropout_network
@@ -112,6 +112,7 @@ __all__ = [
     "BatchNorm",
     "Dense",
     "Dropout",
+    "ELU",
     "EpsilonInsensitive",
     "HingeLoss",
     "Identity",

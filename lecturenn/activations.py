@@ -436,6 +436,64 @@ class SiLU(Activation):
         return sig * (1 - sig) * (2 + s * (1 - 2 * sig))
 
 
+class ELU(Activation):
+    r"""The exponential linear unit (Clevert, Unterthiner and Hochreiter, 2016).
+
+    .. math::
+
+        \mathrm{elu}(S) = \begin{cases} S, & S > 0,\\ \alpha(e^{S} - 1), & S \le 0,\end{cases}
+        \qquad
+        \mathrm{elu}'(S) = \begin{cases} 1, & S > 0,\\ \alpha e^{S}, & S \le 0,\end{cases}
+        \qquad
+        \mathrm{elu}''(S) = \begin{cases} 0, & S > 0,\\ \alpha e^{S}, & S < 0.\end{cases}
+
+    Not on the slides: like a leaky ReLU it passes an error for :math:`S < 0`, and its
+    negative part saturates at :math:`-\alpha`, which pushes the mean output towards 0. For
+    :math:`\alpha = 1` the derivative is continuous at 0 (the second derivative jumps from 1 to
+    0; at :math:`S = 0` the code returns :math:`\alpha`, the left limit, for both). Computed
+    with ``expm1`` on :math:`\min(S, 0)`, so that no :math:`e^{S}` of a large positive
+    :math:`S` overflows. PyTorch's ``nn.ELU(alpha)``. Derivatives checked in
+    :func:`lecturenn.derivations.activations.check_elu_derivatives`.
+
+    Parameters
+    ----------
+    alpha : float, optional
+        The level :math:`-\alpha` of the negative saturation, :math:`\alpha > 0`; 1 by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.round(ELU()(np.array([-1.0, 0.0, 2.0])), 6)
+    array([-0.632121,  0.      ,  2.      ])
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = check_positive("alpha of ELU", alpha)
+
+    def value(self, s):
+        s = np.asarray(s)
+        t = s.dtype.type if s.dtype.kind == "f" else np.float64
+        return np.where(s > 0, s, t(self.alpha) * np.expm1(np.minimum(s, 0)))
+
+    def derivative(self, s, x=None):
+        s = np.asarray(s)
+        t = s.dtype.type if s.dtype.kind == "f" else np.float64
+        return np.where(s > 0, t(1), t(self.alpha) * np.exp(np.minimum(s, 0)))
+
+    def second_derivative(self, s, x=None):
+        s = np.asarray(s)
+        t = s.dtype.type if s.dtype.kind == "f" else np.float64
+        return np.where(s > 0, t(0), t(self.alpha) * np.exp(np.minimum(s, 0)))
+
+    def config(self):
+        return {"name": self.name, "alpha": self.alpha}
+
+    def __repr__(self):
+        return f"ELU(alpha={self.alpha})"
+
+
 _SIGMOID = Sigmoid()
 
 #: activation names accepted by :func:`get_activation`
@@ -451,6 +509,7 @@ ACTIVATIONS = {
     "prelu": PReLU,
     "silu": SiLU,
     "swish": SiLU,
+    "elu": ELU,
 }
 
 
@@ -461,7 +520,7 @@ def get_activation(spec, n_units: int | None = None, dtype=np.float64, *,
     Parameters
     ----------
     spec : str, dict or Activation
-        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"prelu"``, ``"silu"``,
+        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"prelu"``, ``"silu"``, ``"elu"``,
         ``"identity"`` (aliases ``"logistic"``, ``"th"``, ``"swish"``, ``"linear"``); a dict
         ``{"name": ..., **kwargs}`` as produced by :meth:`Activation.config`; or an instance,
         returned as is.

@@ -24,6 +24,7 @@ import pytest
 import lecturenn as ln
 from lecturenn import boolean, data, gradcheck, optim, perceptron, testfunctions
 from lecturenn.activations import (
+    ELU,
     Identity,
     LeakyReLU,
     PReLU,
@@ -498,7 +499,7 @@ def test_leaky_relu_and_prelu_keep_their_slopes_on_integer_input():
     assert LeakyReLU(0.1)(np.array([-5, 3], dtype=np.float32)).dtype == np.float32
 
 
-ACTIVATIONS = [Identity(), Sigmoid(), Tanh(), ReLU(), LeakyReLU(0.1), SiLU(), PReLU(2)]
+ACTIVATIONS = [Identity(), Sigmoid(), Tanh(), ReLU(), LeakyReLU(0.1), SiLU(), PReLU(2), ELU()]
 
 
 @pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: type(a).__name__)

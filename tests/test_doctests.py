@@ -9,6 +9,7 @@ import pytest
 MODULES = ["activations", "activation_layer", "batchnorm", "boolean", "data", "gradcheck",
            "layers", "losses", "network",
            "neuron", "optim", "optim.sgd", "optim.momentum", "optim.combined", "optim.clipping",
+           "optim.groups",
            "parameter", "perceptron",
            "training"]
 

@@ -9,6 +9,7 @@ import torch
 
 from lecturenn.activations import (
     ACTIVATIONS,
+    ELU,
     Activation,
     Identity,
     LeakyReLU,
@@ -21,7 +22,8 @@ from lecturenn.activations import (
 )
 from lecturenn.derivations import activations as D
 
-ALL = [Sigmoid(), Tanh(), Identity(), SiLU(), ReLU(), LeakyReLU(0.1), PReLU(5, alpha=0.3)]
+ALL = [Sigmoid(), Tanh(), Identity(), SiLU(), ReLU(), LeakyReLU(0.1), PReLU(5, alpha=0.3),
+       ELU(), ELU(0.5)]
 
 
 def _points(rng):
@@ -130,3 +132,38 @@ def test_an_activation_without_second_derivative_says_so():
 
     with pytest.raises(NotImplementedError, match="Square does not give its second derivative"):
         Square().second_derivative(np.zeros(2))
+
+
+def test_symbolic_elu_holds_and_wrong_ones_fail():
+    assert D.check_elu_derivatives() is True
+    assert D.check_elu_derivatives(first=lambda s, a: sp.exp(s)) is False  # alpha forgotten
+    assert D.check_elu_derivatives(second=lambda s, a: sp.Integer(0)) is False
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 2.0])
+def test_elu_first_derivative_by_finite_differences_and_against_torch(alpha):
+    act = ELU(alpha)
+    s = _points(np.random.default_rng(3))
+    h = 1e-6
+    num = (act.value(s + h) - act.value(s - h)) / (2 * h)
+    # central differences, error O(h^2) plus rounding ~ 1e-10
+    np.testing.assert_allclose(act.derivative(s), num, rtol=1e-7, atol=1e-9)
+    ts = torch.tensor(s, dtype=torch.float64, requires_grad=True)
+    out = torch.nn.functional.elu(ts, alpha=alpha)
+    out.sum().backward()
+    np.testing.assert_allclose(act.value(s), out.detach().numpy(), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(act.derivative(s), ts.grad.numpy(), rtol=1e-14, atol=1e-15)
+
+
+def test_elu_stable_dtype_config_and_errors():
+    act = ELU()
+    s = np.array([-1000.0, -1e-300, 0.0, 1e-300, 800.0])
+    v = act.value(s)
+    assert np.all(np.isfinite(v)) and v[0] == -1.0 and v[-1] == 800.0
+    assert np.all(np.isfinite(act.derivative(s)))
+    assert act(np.array([1.0, -1.0], dtype=np.float32)).dtype == np.float32
+    assert act.derivative(np.array([1, -1])).dtype == np.float64
+    assert get_activation(ELU(0.3).config()).alpha == 0.3
+    assert get_activation("elu").name == "elu"
+    with pytest.raises(ValueError, match="alpha of ELU"):
+        ELU(0.0)

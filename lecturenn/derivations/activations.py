@@ -12,6 +12,7 @@ wrong claimed formula (the tests show it):
   by :class:`lecturenn.activations.Sigmoid`), :func:`check_relu_family_derivatives`
   (ReLU, leaky ReLU, PReLU and :math:`\partial\,\mathrm{PReLU}/\partial\alpha`);
 * :func:`check_silu_derivatives` (the SiLU :math:`S\sigma(S)` of Kolmogorov–Arnold networks);
+* :func:`check_elu_derivatives` (the ELU :math:`\alpha(e^S - 1)` for :math:`S \le 0`);
 * :func:`check_second_derivatives`: the second derivatives :math:`\sigma''` the code uses
   (the second backward pass of Optimal Brain Damage needs them).
 """
@@ -33,6 +34,7 @@ __all__ = [
     "silu_expr",
     "check_silu_derivatives",
     "check_second_derivatives",
+    "check_elu_derivatives",
 ]
 
 #: the pre-activation :math:`S`, a real symbol
@@ -179,3 +181,31 @@ def check_second_derivatives(claimed: dict | None = None) -> dict[str, bool]:
     if claimed:
         raise ValueError(f"unknown activations in claimed: {sorted(claimed)}")
     return out
+
+
+def check_elu_derivatives(
+    first: Callable = lambda s, alpha: alpha * sp.exp(s),
+    second: Callable = lambda s, alpha: alpha * sp.exp(s),
+) -> bool:
+    r"""Prove the derivatives of :class:`lecturenn.activations.ELU` on each side of 0.
+
+    For :math:`S > 0` the ELU is :math:`S` (derivatives 1 and 0); for :math:`S < 0` it is
+    :math:`\alpha(e^S - 1)`, whose derivatives ``first(S, alpha)`` and ``second(S, alpha)``
+    are claimed (:math:`\alpha e^S` both, by default); also the continuity of the value at 0
+    and, for :math:`\alpha = 1` only, of the first derivative. A wrong claim returns False.
+    """
+    alpha = sp.Symbol("alpha", positive=True)
+    pos = sp.Symbol("s_pos", positive=True)
+    neg = -sp.Symbol("s_abs", positive=True)
+    elu = sp.Piecewise((S, S > 0), (alpha * (sp.exp(S) - 1), True))
+    d1, d2 = sp.diff(elu, S), sp.diff(elu, S, 2)
+    ok = [
+        sp.simplify(d1.subs(S, pos) - 1) == 0,
+        sp.simplify(d2.subs(S, pos)) == 0,
+        sp.simplify(d1.subs(S, neg) - first(neg, alpha)) == 0,
+        sp.simplify(d2.subs(S, neg) - second(neg, alpha)) == 0,
+        sp.limit(alpha * (sp.exp(S) - 1), S, 0, "-") == 0,  # continuous at 0
+        sp.limit(alpha * sp.exp(S), S, 0, "-").subs(alpha, 1) == 1,  # C^1 for alpha = 1
+        sp.limit(alpha * sp.exp(S), S, 0, "-").subs(alpha, 2) != 1,  # not for alpha = 2
+    ]
+    return all(bool(v) for v in ok)

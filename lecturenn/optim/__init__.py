@@ -36,6 +36,7 @@ module                         slide
 ``lecturenn.optim.adaptive``   «Адаптивные градиенты»
 ``lecturenn.optim.combined``   «Комбинированные градиентные методы»
 ``lecturenn.optim.clipping``   «Проблема взрыва градиента и эвристика gradient clipping»
+``lecturenn.optim.groups``     several optimizers as one (PReLU's slopes without weight decay)
 =============================  =================================================================
 
 Every name is importable from ``lecturenn.optim`` itself: ``from lecturenn.optim import Adam``.
@@ -60,6 +61,7 @@ from lecturenn.optim.adaptive import AdaDelta, RMSProp
 from lecturenn.optim.base import Optimizer
 from lecturenn.optim.clipping import NonFiniteGradientError, clip_grad_norm, global_grad_norm
 from lecturenn.optim.combined import Adam, Nadam
+from lecturenn.optim.groups import OptimizerGroup
 from lecturenn.optim.momentum import Momentum, Nesterov
 from lecturenn.optim.sgd import SGD
 
@@ -75,4 +77,5 @@ __all__ = [
     "Nadam",
     "clip_grad_norm",
     "global_grad_norm",
+    "OptimizerGroup",
 ]
