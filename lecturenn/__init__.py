@@ -38,6 +38,9 @@ module                         slides
                                ``lecturenn.activation_layer``: an activation as a layer of
                                its own (``ActivationLayer``), for a normalization between
                                S and σ
+``lecturenn.pruning``          «Прореживание сети (OBD — Optimal Brain Damage)»: the Hessian's
+                               diagonal by a second backward pass, saliences, masks, the
+                               slide's pruning loop, feature selection, Optimal Brain Surgeon
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 
@@ -56,6 +59,7 @@ import importlib as _importlib
 from lecturenn import approximation as approximation
 from lecturenn import data as data  # the modules themselves, as attributes
 from lecturenn import init as init
+from lecturenn import pruning as pruning
 from lecturenn import testfunctions as testfunctions
 from lecturenn.activation_layer import ActivationLayer
 from lecturenn.activations import ELU, Identity, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh

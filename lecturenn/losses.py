@@ -117,6 +117,30 @@ class Loss:
         """
         raise NotImplementedError
 
+    def hessian_diag(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        r"""The second derivatives :math:`\partial^2 Q/\partial a_{im}^2` (shaped like ``a``).
+
+        :math:`Q = \frac1n\sum_i\mathcal{L}_i`, so the result carries the factor
+        :math:`1/n`, as :meth:`value_and_grad` does. It starts the second backward pass of
+        Optimal Brain Damage (:func:`lecturenn.pruning.hessian_diagonal`). Where the loss
+        is piecewise linear (absolute, insensitive, hinge) it is 0: the second derivative
+        almost everywhere (a kink has none). Unchecked, as :meth:`value_and_grad`.
+        Derived in :func:`lecturenn.derivations.pruning.check_loss_second_derivatives`.
+        """
+        raise NotImplementedError
+
+    def hessian_vector(self, a: np.ndarray, y: np.ndarray, v: np.ndarray) -> np.ndarray:
+        r"""The product of the Hessian of :math:`Q` over the outputs with ``v``, object by object.
+
+        :math:`\bigl(\sum_{m'} \partial^2 Q/\partial a_{im}\partial a_{im'}\, v_{im'}\bigr)_{im}`
+        (the objects do not mix: :math:`\mathcal{L}_i` depends on :math:`a_i` only). The
+        output end of Pearlmutter's :math:`\mathcal{R}`-operator
+        (:func:`lecturenn.pruning.hessian_vector_product`). For every loss but the softmax
+        cross-entropy the Hessian over the outputs is diagonal, so this is
+        ``hessian_diag(a, y) * v``. Unchecked, as :meth:`value_and_grad`.
+        """
+        return self.hessian_diag(a, y) * v
+
     def value(self, a, y) -> float:
         """The mean loss over the batch, with ``a`` and ``y`` checked (:meth:`prepare_target`)."""
         a, y = self._checked(a, y)
@@ -222,6 +246,11 @@ class SquaredError(_Regression):
         return val, e
 
 
+    def hessian_diag(self, a, y):
+        # d^2/da^2 of (1/2)(a - y)^2 is 1; the mean over n objects: 1/n
+        return np.full_like(a, 1.0 / a.shape[0])
+
+
 class AbsoluteError(_Regression):
     r"""Absolute error :math:`\mathcal{L}_i = \sum_m |\varepsilon_{im}|`.
 
@@ -240,6 +269,10 @@ class AbsoluteError(_Regression):
         g = np.sign(e)
         g *= 1.0 / n
         return val, g
+
+
+    def hessian_diag(self, a, y):
+        return np.zeros_like(a)  # |e| is linear on each side of its kink
 
 
 class EpsilonInsensitive(_Regression):
@@ -270,6 +303,9 @@ class EpsilonInsensitive(_Regression):
         g[ae <= self.c] = 0
         g *= 1.0 / n
         return val, g
+
+    def hessian_diag(self, a, y):
+        return np.zeros_like(a)  # piecewise linear
 
     def config(self):
         return {"name": self.name, "c": self.c}
@@ -352,6 +388,15 @@ class LogisticLoss(_Margin):
         return val, s
 
 
+    def hessian_diag(self, a, y):
+        # d^2/dg^2 ln(1 + e^{-g y}) = y^2 sigma(M) sigma(-M) = sigma(M) sigma(-M), y = +-1
+        m = a * y
+        s = self._sigmoid.value(m)
+        s *= self._sigmoid.value(-m)
+        s *= 1.0 / a.shape[0]
+        return s
+
+
 class HingeLoss(_Margin):
     r"""Hinge loss :math:`\mathcal{L}_i = (1 - M_i)_+`; derivative :math:`-y_i [M_i < 1]`."""
 
@@ -367,6 +412,10 @@ class HingeLoss(_Margin):
         g = np.where(m < 1, -y, 0).astype(a.dtype, copy=False)
         g *= 1.0 / n
         return val, g
+
+
+    def hessian_diag(self, a, y):
+        return np.zeros_like(a)  # piecewise linear
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -452,6 +501,19 @@ class SoftmaxCrossEntropy(Loss):
         p *= z  # p_im / n
         p.ravel()[flat] -= 1.0 / n
         return val, p
+
+    def hessian_diag(self, a, y):
+        # d^2 L_i / da_im da_im' = p_im ([m = m'] - p_im'); the diagonal p (1 - p)
+        p = np.exp(self._shifted(a))
+        p /= p.sum(axis=1, keepdims=True)
+        return p * (1.0 - p) / a.shape[0]
+
+    def hessian_vector(self, a, y, v):
+        # (diag(p) - p p^T) v per object: p * v - p (p . v)
+        p = np.exp(self._shifted(a))
+        p /= p.sum(axis=1, keepdims=True)
+        pv = p * v
+        return (pv - p * pv.sum(axis=1, keepdims=True)) / a.shape[0]
 
     def probabilities(self, a) -> np.ndarray:
         """The softmax :math:`p_{im}` of the scores ``a``, shape ``(n, M)``."""

@@ -261,6 +261,16 @@ class Network:
         r""":math:`\dim w`, the number of trainable numbers."""
         return int(sum(p.size for p in self._params))
 
+    @property
+    def n_active(self) -> int:
+        r"""The number of trainable numbers left: :attr:`n_params` minus the deleted ones.
+
+        A deleted connection is a ``False`` entry of a parameter's
+        :attr:`~lecturenn.parameter.Parameter.mask` (slide «Прореживание сети (OBD)»,
+        :mod:`lecturenn.pruning`); without masks this is :attr:`n_params`.
+        """
+        return int(sum(p.n_active for p in self._params))
+
     def zero_grad(self) -> None:
         """Set every gradient to zero (:meth:`loss_and_grad` overwrites them anyway)."""
         for p in self._params:

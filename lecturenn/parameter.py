@@ -41,6 +41,14 @@ class Parameter:
     grad : numpy.ndarray or None
         :math:`\\partial Q / \\partial w`, same shape and dtype as ``data``; ``None``
         until a backward pass (or the user) sets it.
+    mask : numpy.ndarray or None
+        ``None`` (every entry is trainable) or a Boolean array of the shape of ``data``
+        whose ``False`` entries are deleted connections (slide «Прореживание сети (OBD)»):
+        :meth:`set_mask` zeroes them, every optimizer of :mod:`lecturenn.optim` and
+        :func:`lecturenn.training.fit` keep them at zero (the gradient is masked before
+        the update and the value re-masked after it, so momentum, adaptive steps and
+        weight decay cannot revive them), and :func:`lecturenn.serialization.save`
+        stores the mask with the weights.
 
     Examples
     --------
@@ -52,7 +60,7 @@ class Parameter:
     array([-0.1, -0.1, -0.1])
     """
 
-    __slots__ = ("data", "grad", "name")
+    __slots__ = ("data", "grad", "name", "mask")
 
     def __init__(self, data, name: str = "param") -> None:
         if not isinstance(name, str):
@@ -64,6 +72,7 @@ class Parameter:
         self.data: np.ndarray = arr
         self.grad: np.ndarray | None = None
         self.name = name
+        self.mask: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -77,6 +86,50 @@ class Parameter:
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
+    @property
+    def n_active(self) -> int:
+        """The number of entries not deleted by :attr:`mask` (all of them without a mask)."""
+        return self.data.size if self.mask is None else int(np.count_nonzero(self.mask))
+
+    def set_mask(self, mask) -> None:
+        """Keep only the entries where ``mask`` is true; zero the others (and their gradient).
+
+        Parameters
+        ----------
+        mask : array_like of bool or None
+            A Boolean array of the shape of ``data`` (``True`` = kept), or ``None`` to
+            remove the mask (the deleted entries stay zero until training moves them).
+
+        Raises
+        ------
+        TypeError
+            If ``mask`` is not Boolean (0/1 integers are refused too: a float array of
+            saliences passed by mistake must not become a mask).
+        ValueError
+            If its shape is not that of ``data``.
+        """
+        if mask is None:
+            self.mask = None
+            return
+        m = np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"mask of Parameter {self.name!r} must be a Boolean array "
+                            f"(True = kept), got {describe(mask)}")
+        if m.shape != self.data.shape:
+            raise ValueError(f"mask of Parameter {self.name!r} must have the shape "
+                             f"{self.data.shape} of its data, got {m.shape}")
+        self.mask = m.copy()
+        self.apply_mask()
+
+    def apply_mask(self) -> None:
+        """Zero the deleted entries of ``data`` and ``grad`` (nothing without a mask)."""
+        m = self.mask
+        if m is None:
+            return
+        np.multiply(self.data, m, out=self.data)
+        if self.grad is not None and self.grad.shape == m.shape:
+            np.multiply(self.grad, m, out=self.grad)
+
     def zero_grad(self) -> None:
         """Set the gradient to zeros (allocating it on first use)."""
         if self.grad is None or self.grad.shape != self.data.shape:
@@ -85,7 +138,9 @@ class Parameter:
             self.grad.fill(0)
 
     def __repr__(self) -> str:
-        return f"Parameter(name={self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
+        left = "" if self.mask is None else f", active={self.n_active}"
+        return (f"Parameter(name={self.name!r}, shape={self.data.shape}, "
+                f"dtype={self.data.dtype}{left})")
 
 
 def as_parameter_list(params) -> list[Parameter]:

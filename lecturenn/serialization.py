@@ -2,7 +2,9 @@
 
 The file holds one array per parameter, under the parameter's name (``"layers.0.W"``,
 ...), plus the architecture as a JSON string under ``"__architecture__"`` (a numpy
-unicode scalar, so ``numpy.load(path, allow_pickle=False)`` reads everything). Loading
+unicode scalar, so ``numpy.load(path, allow_pickle=False)`` reads everything), and the
+Boolean mask of every pruned parameter (:attr:`lecturenn.parameter.Parameter.mask`, slide
+«Прореживание сети (OBD)») under ``"__mask__.<name>"``. Loading
 checks the file against the model first (the architecture, then the names, shapes and
 dtypes of the arrays) and changes nothing unless everything matches.
 
@@ -37,10 +39,14 @@ import numpy as np
 from lecturenn._validation import check_rng, describe
 from lecturenn.parameter import load_arrays
 
-__all__ = ["save", "load_into", "load", "register_model", "MODEL_FORMATS", "ARCHITECTURE_KEY"]
+__all__ = ["save", "load_into", "load", "register_model", "MODEL_FORMATS", "ARCHITECTURE_KEY",
+           "MASK_PREFIX"]
 
 #: the key of the JSON architecture inside the ``.npz`` file
 ARCHITECTURE_KEY = "__architecture__"
+
+#: the prefix of the key of a parameter's mask (``"__mask__.layers.0.W"``)
+MASK_PREFIX = "__mask__."
 
 
 def _path(path) -> Path:
@@ -136,6 +142,9 @@ def save(net, path) -> Path:
     if ARCHITECTURE_KEY in arrays:  # pragma: no cover - names are layers.<i>.<name>
         raise ValueError(f"a parameter may not be named {ARCHITECTURE_KEY!r}")
     arrays[ARCHITECTURE_KEY] = np.array(json.dumps(cfg))
+    for name, param in net.named_parameters():
+        if param.mask is not None:
+            arrays[MASK_PREFIX + name] = param.mask
     with open(p, "wb") as fh:
         np.savez(fh, **arrays)
     return p
@@ -296,16 +305,46 @@ def load_into(net, path) -> None:
     _load_checked(net, p, data, _stored_config(data, p))
 
 
+def _split_masks(data: dict) -> tuple[dict, dict]:
+    """The parameter arrays and the masks (by parameter name) of a file's arrays."""
+    arrays = {k: v for k, v in data.items()
+              if k != ARCHITECTURE_KEY and not k.startswith(MASK_PREFIX)}
+    masks = {k[len(MASK_PREFIX):]: v for k, v in data.items() if k.startswith(MASK_PREFIX)}
+    return arrays, masks
+
+
+def _mask_problems(named, masks: dict) -> list[str]:
+    """How the stored masks differ from the model's parameters (names, shapes, dtype)."""
+    shapes = {name: p.data.shape for name, p in named}
+    problems = []
+    for name, m in masks.items():
+        if name not in shapes:
+            problems.append(f"a mask for {name!r}, which is not a parameter of the model")
+        elif m.dtype != np.bool_:
+            problems.append(f"the mask of {name} has dtype {m.dtype}, not bool")
+        elif m.shape != shapes[name]:
+            problems.append(f"the mask of {name} has shape {m.shape}, the parameter "
+                            f"{shapes[name]}")
+    return problems
+
+
 def _load_checked(net, p: Path, data: dict, cfg) -> None:
     """Compare the stored architecture with ``net.config()``, then copy the arrays in."""
     where = f"the weights file {str(p)!r}"
-    data = {k: v for k, v in data.items() if k != ARCHITECTURE_KEY}
+    data, masks = _split_masks(data)
     if cfg is not None:
         diff = _config_diff(cfg, _json_config(net))
         if diff:
             raise ValueError(f"{where} holds another architecture than the model (nothing was "
                              "loaded): " + "; ".join(diff))
+    named = net.named_parameters()
+    problems = _mask_problems(named, masks)
+    if problems:
+        raise ValueError(f"{where} does not match the model (nothing was loaded): "
+                         + "; ".join(problems))
     load_arrays(_named_arrays(net), data, "file", what=where)
+    for name, param in named:  # the file's masks replace the model's (none: unpruned)
+        param.set_mask(masks.get(name))
 
 
 def _named_arrays(net) -> list:
@@ -357,8 +396,7 @@ def load(path, rng=0):
     try:
         shapes = None if shapes_of is None else shapes_of(cfg)
         if shapes is not None:
-            problems = _shape_problems(shapes, {k: v for k, v in data.items()
-                                                if k != ARCHITECTURE_KEY})
+            problems = _shape_problems(shapes, _split_masks(data)[0])
             if problems:
                 raise ValueError("the arrays do not match it: " + "; ".join(problems))
         net = cls.from_config(cfg, rng=gen)

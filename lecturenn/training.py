@@ -52,6 +52,8 @@ class _PlainSGD:
         lr = self.lr
         for p in self.params:
             p.data -= lr * p.grad
+            if p.mask is not None:  # a deleted weight (lecturenn.pruning) stays zero
+                np.multiply(p.data, p.mask, out=p.data)
         return value
 
 
@@ -654,6 +656,8 @@ def _sg_loop(net, X, y, loss, params, lr, lam, tol, patience, max_steps, gen, Q,
             raise _sg_diverged(Li, k, i, params)
         for p in params:
             p.data -= lr * p.grad
+            if p.mask is not None:  # a deleted weight (lecturenn.pruning) stays zero
+                np.multiply(p.data, p.mask, out=p.data)
         Q_new = (1 - lam) * Q + lam * Li
         calm = calm + 1 if abs(Q_new - Q) < tol else 0
         Q = Q_new

@@ -9,9 +9,19 @@ module                                   what it derives
 ``lecturenn.derivations.losses``         the derivatives of the losses
 ``lecturenn.derivations.backprop``       the BackProp recurrence and its cost
 ``lecturenn.derivations.optimizers``     momentum, adaptive steps, gradient clipping
+``lecturenn.derivations.pruning``        the OBD salience, second derivatives, the recurrence
 =======================================  ================================================
 """
 
-from lecturenn.derivations import activations, approximation, backprop, losses, neurons, optimizers
+from lecturenn.derivations import (
+    activations,
+    approximation,
+    backprop,
+    losses,
+    neurons,
+    optimizers,
+    pruning,
+)
 
-__all__ = ["activations", "approximation", "backprop", "losses", "neurons", "optimizers"]
+__all__ = ["activations", "approximation", "backprop", "losses", "neurons", "optimizers",
+           "pruning"]

@@ -258,6 +258,12 @@ class Optimizer:
         over every parameter per step). With finite gradients a step can make a weight
         non-finite only by overflowing, and then the next gradient is non-finite and is
         reported with that weight.
+
+        A parameter with a :attr:`~lecturenn.parameter.Parameter.mask` (a pruned network,
+        :mod:`lecturenn.pruning`) has its gradient zeroed at the deleted entries before the
+        checks, clipping and weight decay (so the optimizer's buffers stay zero there and
+        the clipping norm counts the remaining weights only), and its value re-masked after
+        the update (so no optimizer, momentum or decay revives a deleted weight).
         """
         _check_closure(closure)
         if not self._weights_checked:
@@ -273,8 +279,10 @@ class Optimizer:
                     "loss))"
                 )
             self._move_to_lookahead()
+            _mask_data(self.params)  # a deleted weight stays zero at the look-ahead point
             try:
                 loss = closure()
+                _mask_grads(self.params)
                 # checks and L2 term at the look-ahead point, before anything is updated
                 grads = self._prepare_grads()
             finally:
@@ -282,11 +290,13 @@ class Optimizer:
         else:
             if closure is not None:
                 loss = closure()
+            _mask_grads(self.params)
             grads = self._prepare_grads()
         self._decay_weights()
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             self._update(i, p, g)
             self.state[i]["k"] += 1
+        _mask_data(self.params)
         return loss
 
     def _uses_lookahead(self) -> bool:
@@ -305,6 +315,22 @@ class Optimizer:
     def __repr__(self) -> str:
         # n_arrays: the number of Parameter objects (net.n_params counts the numbers in them)
         return f"{type(self).__name__}(n_arrays={len(self.params)}, lr={self.lr})"
+
+
+def _mask_grads(params) -> None:
+    """Zero the gradients of the deleted entries of masked parameters (none: no work)."""
+    for p in params:
+        m = p.mask
+        if m is not None and p.grad is not None and p.grad.shape == m.shape:
+            np.multiply(p.grad, m, out=p.grad)
+
+
+def _mask_data(params) -> None:
+    """Zero the deleted entries of masked parameters."""
+    for p in params:
+        m = p.mask
+        if m is not None:
+            np.multiply(p.data, m, out=p.data)
 
 
 def _check_gamma(name: str, value) -> float:

@@ -1,0 +1,591 @@
+"""Optimal Brain Damage: masks, second derivatives, saliences, pruning (lecturenn.pruning)."""
+
+import numpy as np
+import pytest
+import torch
+
+import lecturenn as ln
+from lecturenn import optim, pruning
+from lecturenn.derivations import pruning as D
+from lecturenn.losses import (
+    AbsoluteError,
+    EpsilonInsensitive,
+    HingeLoss,
+    LogisticLoss,
+    SoftmaxCrossEntropy,
+    SquaredError,
+)
+from lecturenn.training import fit, sg_backprop
+
+
+def _data(loss, n=9, d=3, m=1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    if loss in ("squared", "absolute", "epsilon_insensitive"):
+        y = rng.normal(size=(n, m))
+    elif loss in ("logistic", "hinge"):
+        y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    else:
+        y = np.arange(n) % m
+    return X, y
+
+
+def _torch_loss(loss, out, y):
+    if loss == "squared":
+        return 0.5 * ((out - torch.tensor(y)) ** 2).sum() / out.shape[0]
+    if loss == "logistic":
+        return torch.nn.functional.softplus(-out * torch.tensor(y).reshape(-1, 1)).mean()
+    return torch.nn.functional.cross_entropy(out, torch.tensor(y))
+
+
+def _torch_hessian(net, X, y, loss):
+    acts = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "identity": lambda s: s,
+            "silu": torch.nn.functional.silu}
+    shapes = [lay.W.data.shape for lay in net.layers]
+    sizes = [int(np.prod(s)) for s in shapes]
+    fs = [acts[lay.activation.name] for lay in net.layers]
+    Xt = torch.tensor(X)
+
+    def Q(flat):
+        x = Xt
+        for part, shape, f in zip(torch.split(flat, sizes), shapes, fs, strict=True):
+            W = part.reshape(shape)
+            x = f(x @ W[1:] - W[0])
+        return _torch_loss(loss, x, y)
+
+    flat = torch.tensor(np.concatenate([lay.W.data.ravel() for lay in net.layers]))
+    return torch.autograd.functional.hessian(Q, flat).numpy()
+
+
+def _flat(d):
+    return np.concatenate([v.ravel() for v in d.values()])
+
+
+CASES = [([3, 4, 1], "tanh", "squared", 1), ([3, 4, 1], "sigmoid", "logistic", 1),
+         ([3, 4, 3], "tanh", "cross_entropy", 3), ([3, 4, 3, 2], "sigmoid", "squared", 2),
+         ([3, 5, 4, 3], "tanh", "cross_entropy", 3)]
+
+
+# -- masks -----------------------------------------------------------------------------------
+def test_set_mask_zeroes_and_counts():
+    p = ln.Parameter(np.arange(1.0, 7.0).reshape(2, 3), name="w")
+    p.grad = np.ones((2, 3))
+    p.set_mask(np.array([[True, False, True], [False, True, True]]))
+    np.testing.assert_array_equal(p.data, [[1, 0, 3], [0, 5, 6]])
+    np.testing.assert_array_equal(p.grad, [[1, 0, 1], [0, 1, 1]])
+    assert p.n_active == 4 and "active=4" in repr(p)
+    p.set_mask(None)
+    assert p.mask is None and p.n_active == 6
+
+
+def test_set_mask_refuses_bad_masks():
+    p = ln.Parameter(np.ones((2, 3)), name="w")
+    with pytest.raises(TypeError, match="mask of Parameter 'w' must be a Boolean array"):
+        p.set_mask(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"must have the shape \(2, 3\)"):
+        p.set_mask(np.ones((3, 2), dtype=bool))
+
+
+def _masked_net(seed=0):
+    net = ln.Network([3, 5, 2], activation="tanh", rng=seed)
+    rng = np.random.default_rng(seed)
+    for lay in net.layers:
+        lay.W.set_mask(rng.random(lay.W.shape) < 0.6)
+    return net
+
+
+OPTIMIZERS = [
+    lambda ps: optim.SGD(ps, lr=0.1, weight_decay=0.1),
+    lambda ps: optim.Momentum(ps, lr=0.1, weight_decay=0.1, decoupled=True),
+    lambda ps: optim.Nesterov(ps, lr=0.1),
+    lambda ps: optim.Nesterov(ps, lr=0.1, clip=0.5),
+    lambda ps: optim.RMSProp(ps, lr=0.01, weight_decay=0.1),
+    lambda ps: optim.AdaDelta(ps),
+    lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1, decoupled=True),
+    lambda ps: optim.Nadam(ps, lr=0.01, weight_decay=0.1),
+]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_every_optimizer_keeps_deleted_weights_at_zero(make):
+    net = _masked_net()
+    X, y = _data("cross_entropy", n=20, m=2)
+    before = [lay.W.data.copy() for lay in net.layers]
+    opt = make(net.parameters())
+    for _ in range(5):
+        opt.step(lambda: net.loss_and_grad(X, y, "cross_entropy"))
+    for lay, b in zip(net.layers, before, strict=True):
+        m = lay.W.mask
+        assert np.all(lay.W.data[~m] == 0)
+        assert np.all(lay.W.grad[~m] == 0)
+        assert np.any(lay.W.data[m] != b[m])  # the kept weights did move: the test can fail
+
+
+def test_unmasked_optimizer_would_revive_a_weight():
+    """Without the masking in Optimizer.step, momentum and decay move a zeroed weight."""
+    net = ln.Network([3, 5, 2], activation="tanh", rng=0)
+    X, y = _data("cross_entropy", n=20, m=2)
+    net.layers[0].W.data[1, 1] = 0.0
+    opt = optim.Momentum(net.parameters(), lr=0.1)
+    opt.step(lambda: net.loss_and_grad(X, y, "cross_entropy"))
+    assert net.layers[0].W.data[1, 1] != 0
+
+
+def test_a_mask_set_after_momentum_built_up_holds():
+    net = ln.Network([3, 5, 2], activation="tanh", rng=0)
+    X, y = _data("cross_entropy", n=20, m=2)
+    opt = optim.Nesterov(net.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.step(lambda: net.loss_and_grad(X, y, "cross_entropy"))
+    mask = np.ones(net.layers[0].W.shape, bool)
+    mask[2] = False
+    net.layers[0].W.set_mask(mask)
+    for _ in range(3):
+        opt.step(lambda: net.loss_and_grad(X, y, "cross_entropy"))
+    assert np.all(net.layers[0].W.data[2] == 0)
+
+
+def test_fit_and_sg_backprop_keep_deleted_weights_at_zero():
+    net = _masked_net(1)
+    X, y = _data("cross_entropy", n=20, m=2)
+    fit(net, X, y, "cross_entropy", epochs=3, lr=0.5, batch_size=5)
+    sg_backprop(net, X, y, "cross_entropy", lr=0.1, max_steps=50)
+    for lay in net.layers:
+        assert np.all(lay.W.data[~lay.W.mask] == 0)
+
+
+def test_network_reports_the_weights_left():
+    net = ln.Network([3, 5, 2], rng=0)
+    assert net.n_active == net.n_params == 4 * 5 + 6 * 2
+    m = np.ones((4, 5), bool)
+    m[:, 0] = False
+    net.layers[0].W.set_mask(m)
+    assert net.n_active == net.n_params - 4
+    assert pruning.count_weights(net) == {"layers.0.W": (16, 20), "layers.1.W": (12, 12)}
+
+
+def test_masks_survive_save_and_load(tmp_path):
+    net = _masked_net(2)
+    path = net.save(tmp_path / "pruned")
+    back = ln.load(path)
+    for a, b in zip(net.layers, back.layers, strict=True):
+        np.testing.assert_array_equal(a.W.mask, b.W.mask)
+        np.testing.assert_array_equal(a.W.data, b.W.data)
+    assert back.n_active == net.n_active < net.n_params
+    # load_into replaces the masks: an unpruned file unmasks, a pruned one masks
+    plain = ln.Network([3, 5, 2], activation="tanh", rng=5)
+    ln.load_into(plain, path)
+    np.testing.assert_array_equal(plain.layers[0].W.mask, net.layers[0].W.mask)
+    fresh = ln.Network([3, 5, 2], activation="tanh", rng=5).save(tmp_path / "plain")
+    ln.load_into(plain, fresh)
+    assert plain.layers[0].W.mask is None and plain.n_active == plain.n_params
+
+
+def _rewrite(path, out, **change):
+    with np.load(path, allow_pickle=False) as z:
+        arrays = dict(z)
+    arrays.update(change)
+    with open(out, "wb") as fh:
+        np.savez(fh, **arrays)
+    return out
+
+
+def test_a_bad_mask_in_a_file_is_refused_and_nothing_is_loaded(tmp_path):
+    net = _masked_net(3)
+    path = net.save(tmp_path / "pruned")
+    key = "__mask__.layers.0.W"
+    target = ln.Network([3, 5, 2], activation="tanh", rng=7)
+    before = target.state_dict()
+    cases = [({key: np.ones((4, 5))}, "has dtype float64, not bool"),
+             ({key: np.ones((5, 4), bool)}, r"has shape \(5, 4\), the parameter \(4, 5\)"),
+             ({"__mask__.layers.9.W": np.ones((4, 5), bool)}, "not a parameter of the model")]
+    for i, (change, msg) in enumerate(cases):
+        bad = _rewrite(path, tmp_path / f"bad{i}.npz", **change)
+        with pytest.raises(ValueError, match=msg):
+            ln.load_into(target, bad)
+        with pytest.raises(ValueError, match=msg):
+            ln.load(bad)
+        for name, arr in target.state_dict().items():
+            np.testing.assert_array_equal(arr, before[name])
+        assert target.n_active == target.n_params
+
+
+# -- second derivatives of the losses --------------------------------------------------------
+LOSSES = [SquaredError(), AbsoluteError(), EpsilonInsensitive(0.1), LogisticLoss(), HingeLoss(),
+          SoftmaxCrossEntropy()]
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda lo: lo.name)
+def test_loss_second_derivatives_are_finite_differences_of_the_gradient(loss):
+    m = 3 if loss.kind == "multiclass" else (2 if loss.kind == "regression" else 1)
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(6, m))
+    y = loss.prepare_target(_data(loss.name, n=6, m=m, seed=4)[1], a.shape)
+    if loss.name in ("absolute", "epsilon_insensitive", "hinge"):  # away from the kinks
+        far = np.abs(a - y) if loss.kind == "regression" else np.abs(1 - a * y)
+        a[far < 0.3] += 0.7
+    h = 1e-5
+    v = rng.normal(size=a.shape)
+    num = (loss.value_and_grad(a + h * v, y)[1] - loss.value_and_grad(a - h * v, y)[1]) / (2 * h)
+    # central differences of a smooth gradient: O(h^2) ~ 1e-10; of a piecewise-constant
+    # one away from the kinks: exactly 0
+    np.testing.assert_allclose(loss.hessian_vector(a, y, v), num, rtol=1e-6, atol=1e-9)
+    diag = np.zeros_like(a)
+    for j in range(m):
+        e = np.zeros_like(a)
+        e[:, j] = 1
+        gp, gm = loss.value_and_grad(a + h * e, y)[1], loss.value_and_grad(a - h * e, y)[1]
+        diag[:, j] = ((gp - gm) / (2 * h))[:, j]
+    np.testing.assert_allclose(loss.hessian_diag(a, y), diag, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["squared", "absolute", "epsilon_insensitive", "logistic",
+                                  "hinge"])
+def test_loss_second_derivatives_by_sympy(name):
+    assert D.check_loss_second_derivatives(name)
+
+
+def test_loss_second_derivative_check_can_fail():
+    import sympy as sp
+    assert not D.check_loss_second_derivatives("logistic", sp.Integer(0))
+    assert not D.check_loss_second_derivatives("squared", sp.Integer(2))
+
+
+def test_softmax_hessian_by_sympy_and_a_diagonal_claim_fails():
+    assert D.check_softmax_hessian(3)
+    assert not D.check_softmax_hessian(
+        3, claimed=lambda p, m, m2: p[m] * (1 - p[m]) if m == m2 else 0)
+
+
+# -- the salience ------------------------------------------------------------------------------
+def test_salience_is_half_h_w_squared_and_the_slide_is_twice_it():
+    assert D.check_salience()
+    assert not D.check_salience(lambda w, h, g: w ** 2 * h)  # the slide's S_kh
+    assert D.check_salience(lambda w, h, g: h * w ** 2 / 2 - g * w, at_minimum=False)
+    assert not D.check_salience(lambda w, h, g: h * w ** 2 / 2, at_minimum=False)
+
+
+def test_the_diagonal_sum_is_the_heuristic_and_a_single_deletion_needs_none():
+    assert D.check_diagonal_sum(3)
+
+
+def _least_squares_net(seed=0):
+    """A linear network (one Dense layer, identity): Q is exactly quadratic in W."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(30, 4))
+    y = X @ rng.normal(size=(4, 2)) + 0.3 * rng.normal(size=(30, 2))
+    A = np.hstack([-np.ones((30, 1)), X])
+    W = np.linalg.lstsq(A, y, rcond=None)[0]
+    return ln.Network([ln.Dense(4, 2, "identity", W=W)]), X, y
+
+
+def test_salience_is_the_exact_cost_of_a_deletion_of_a_quadratic_at_its_minimum():
+    net, X, y = _least_squares_net()
+    s = pruning.saliences(net, X, y, "squared")["layers.0.W"]
+    q0 = net.loss_and_grad(X, y, "squared")
+    assert np.abs(net.layers[0].W.grad).max() < 1e-12  # at the minimum
+    W = net.layers[0].W.data
+    actual = np.empty_like(W)
+    for idx in np.ndindex(W.shape):
+        keep = W[idx]
+        W[idx] = 0.0
+        actual[idx] = net.loss_and_grad(X, y, "squared") - q0
+        W[idx] = keep
+    # a quadratic: the expansion is exact, only rounding of Q ~ 1e-16 relative is left
+    np.testing.assert_allclose(s, actual, rtol=1e-9, atol=1e-14)
+    assert np.abs(2 * s - actual).max() > 0.1 * np.abs(actual).max()  # the slide's is not
+
+
+def test_first_order_term_away_from_the_minimum():
+    net, X, y = _least_squares_net(1)
+    net.layers[0].W.data[...] += 0.2  # no longer at the minimum
+    s0 = pruning.saliences(net, X, y, "squared")["layers.0.W"]
+    s1 = pruning.saliences(net, X, y, "squared", first_order=True)["layers.0.W"]
+    q0 = net.loss_and_grad(X, y, "squared")
+    W = net.layers[0].W.data
+    actual = np.empty_like(W)
+    for idx in np.ndindex(W.shape):
+        keep = W[idx]
+        W[idx] = 0.0
+        actual[idx] = net.loss_and_grad(X, y, "squared") - q0
+        W[idx] = keep
+    np.testing.assert_allclose(s1, actual, rtol=1e-9, atol=1e-14)
+    assert np.abs(s0 - actual).max() > 0.01
+
+
+# -- the diagonal, the R-operator, the full Hessian ---------------------------------------------
+@pytest.mark.parametrize("sizes,act,loss,m", CASES)
+def test_full_hessian_matches_torch(sizes, act, loss, m):
+    X, y = _data(loss, m=m)
+    net = ln.Network(sizes, activation=act, rng=1)
+    H = pruning.hessian(net, X, y, loss)
+    # two exact computations in float64 that sum in different orders: rounding ~ 1e-16
+    np.testing.assert_allclose(H, _torch_hessian(net, X, y, loss), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-13)
+
+
+def test_full_hessian_matches_sympy():
+    for loss in ("squared", "logistic"):
+        X, y = _data(loss, n=4, d=2)
+        net = ln.Network([2, 2, 1], activation="tanh", rng=3)
+        Hs = D.network_hessian([lay.W.data for lay in net.layers], X, y, "tanh", loss)
+        np.testing.assert_allclose(pruning.hessian(net, X, y, loss), Hs, rtol=1e-9,
+                                   atol=1e-12)
+
+
+def test_sympy_network_hessian_can_fail():
+    X, y = _data("squared", n=4, d=2)
+    net = ln.Network([2, 2, 1], activation="tanh", rng=3)
+    Hs = D.network_hessian([lay.W.data for lay in net.layers], X, y, "sigmoid", "squared")
+    assert np.abs(pruning.hessian(net, X, y, "squared") - Hs).max() > 1e-3
+
+
+@pytest.mark.parametrize("sizes,act,loss,m", CASES)
+def test_hessian_vector_product_is_finite_differences_of_the_gradient(sizes, act, loss, m):
+    X, y = _data(loss, m=m)
+    net = ln.Network(sizes, activation=act, rng=2)
+    rng = np.random.default_rng(0)
+    v = {name: rng.normal(size=p.shape) for name, p in net.named_parameters()}
+    hv = pruning.hessian_vector_product(net, X, y, loss, v)
+    h = 1e-5
+
+    def grad_at(t):
+        for name, p in net.named_parameters():
+            p.data += t * v[name]
+        net.loss_and_grad(X, y, loss)
+        g = {name: p.grad.copy() for name, p in net.named_parameters()}
+        for name, p in net.named_parameters():
+            p.data -= t * v[name]
+        return g
+
+    gp, gm = grad_at(h), grad_at(-h)
+    for name in hv:
+        # central differences: O(h^2 |Q'''|) ~ 1e-10, rounding ~ 1e-16 / h ~ 1e-11
+        np.testing.assert_allclose(hv[name], (gp[name] - gm[name]) / (2 * h), rtol=1e-5,
+                                   atol=1e-8)
+
+
+@pytest.mark.parametrize("sizes,act,loss,m", CASES)
+def test_diagonal_recurrence_exact_where_the_paper_drops_nothing(sizes, act, loss, m):
+    X, y = _data(loss, m=m)
+    net = ln.Network(sizes, activation=act, rng=1)
+    exact = np.diag(pruning.hessian(net, X, y, loss))
+    hd = pruning.hessian_diagonal(net, X, y, loss, "diagonal")
+    last = list(hd)[-1]
+    n_last = hd[last].size
+    # the last layer: always exact (w_kh reaches Q through S_h only)
+    np.testing.assert_allclose(hd[last].ravel(), exact[-n_last:], rtol=1e-10, atol=1e-15)
+    drops_nothing = len(sizes) == 3 and loss != "cross_entropy"
+    err = np.abs(_flat(hd) - exact).max()
+    if drops_nothing:  # one hidden layer, a diagonal loss Hessian: no cross terms
+        assert err < 1e-12
+    else:  # cross terms of the units of a layer (or of softmax) dropped
+        assert err > 1e-4
+
+
+def test_recurrence_by_sympy_exact_and_not():
+    assert D.check_recurrence((2, 2, 1), 0, (1, 1))
+    assert D.check_recurrence((2, 2, 1), 0, (0, 2))
+    assert D.check_recurrence((2, 2, 2), 0, (2, 1))
+    assert D.check_recurrence((2, 2, 2, 1), 1, (1, 2))
+    assert not D.check_recurrence((2, 2, 2, 1), 0, (1, 1))  # the cross terms
+    assert not D.check_recurrence((2, 2, 1), 0, (1, 1), "levenberg-marquardt")  # f'' dropped
+    assert D.check_recurrence((2, 2, 1), 1, (2, 1), "levenberg-marquardt")  # linear output
+
+
+@pytest.mark.parametrize("sizes,act,loss,m", CASES)
+def test_levenberg_marquardt_is_the_gauss_newton_diagonal_when_nothing_else_is_dropped(
+        sizes, act, loss, m):
+    X, y = _data(loss, m=m)
+    net = ln.Network(sizes, activation=act, rng=1)
+    lm = _flat(pruning.hessian_diagonal(net, X, y, loss))
+    assert lm.min() >= 0
+    # Gauss-Newton J^T L'' J from torch's Jacobian of the outputs over the weights
+    acts = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
+    shapes = [lay.W.data.shape for lay in net.layers]
+    sizes_ = [int(np.prod(s)) for s in shapes]
+
+    def outputs(flat):
+        x = torch.tensor(X)
+        for i, (part, shape) in enumerate(zip(torch.split(flat, sizes_), shapes, strict=True)):
+            W = part.reshape(shape)
+            x = x @ W[1:] - W[0]
+            if i < len(shapes) - 1:
+                x = acts[act](x)
+        return x
+
+    flat = torch.tensor(np.concatenate([lay.W.data.ravel() for lay in net.layers]))
+    J = torch.autograd.functional.jacobian(outputs, flat).numpy()  # (n, M, P)
+    lossobj = ln.losses.get_loss(loss)
+    a = outputs(flat).detach().numpy()
+    yy = lossobj.prepare_target(y, a.shape)
+    n, M, P = J.shape
+    gn = np.zeros(P)
+    for i in range(n):
+        Hl = np.stack([lossobj.hessian_vector(a[i:i + 1], yy[i:i + 1], np.eye(M)[j][None])[0]
+                       for j in range(M)]) / n  # per-object block, 1/n once
+        gn += np.einsum("mk,mp,kp->p", Hl, J[i], J[i])
+    if len(sizes) == 3 and loss != "cross_entropy":
+        np.testing.assert_allclose(lm, gn, rtol=1e-10, atol=1e-15)
+    else:
+        assert np.abs(lm - gn).max() > 1e-6
+
+
+# -- pruning ------------------------------------------------------------------------------------
+def test_prune_deletes_the_least_salient_per_layer_and_globally():
+    net = ln.Network([3, 4, 2], rng=0)
+    scores = {name: np.arange(p.size, dtype=float).reshape(p.shape)[::-1].copy()
+              for name, p in net.named_parameters()}
+    scores["layers.1.W"] += 100  # the second layer is far more salient
+    got = pruning.prune(net, scores, 3)
+    assert got == {"layers.0.W": 3, "layers.1.W": 3}
+    for name, p in net.named_parameters():
+        smallest = np.argsort(scores[name].ravel(), kind="stable")[:3]
+        assert set(np.flatnonzero(~p.mask.ravel())) == set(smallest)
+    # globally: the next 4 all come from the first layer
+    got = pruning.prune(net, scores, 4, per_layer=False)
+    assert got == {"layers.0.W": 4, "layers.1.W": 0}
+    assert net.n_active == net.n_params - 10
+    # fraction of those left, rounded down: 16 - 7 = 9 left in layer 0 -> 4, 10 - 3 = 7 -> 3
+    assert pruning.prune(net, scores, fraction=0.5) == {"layers.0.W": 4, "layers.1.W": 3}
+    assert pruning.prune(net, "magnitude", 100) == {"layers.0.W": 5, "layers.1.W": 4}
+    assert net.n_active == 0
+
+
+def test_prune_and_deletion_order_refuse_bad_arguments():
+    net = ln.Network([3, 4, 2], rng=0)
+    s = pruning.magnitudes(net)
+    with pytest.raises(ValueError, match="exactly one of n"):
+        pruning.prune(net, s)
+    with pytest.raises(ValueError, match="exactly one of n"):
+        pruning.prune(net, s, 2, fraction=0.1)
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        pruning.prune(net, s, -1)
+    with pytest.raises(ValueError, match=r"fraction must lie in \[0.0, 1.0\]"):
+        pruning.prune(net, s, fraction=1.5)
+    with pytest.raises(ValueError, match="must name every weight matrix"):
+        pruning.prune(net, {"layers.0.W": s["layers.0.W"]}, 1)
+    with pytest.raises(ValueError, match=r"scores\['layers.1.W'\] .* shape \(5, 2\)"):
+        pruning.prune(net, {**s, "layers.1.W": np.ones(3)}, 1)
+    with pytest.raises(TypeError, match="scores of deletion_order must be a dict"):
+        pruning.deletion_order(net, [1, 2])
+    with pytest.raises(ValueError, match="'magnitude'"):
+        pruning.prune(net, "size", 1)
+    with pytest.raises(TypeError, match="net of saliences|net of hessian_diagonal"):
+        pruning.saliences("net", np.ones((2, 3)), [0, 1], "cross_entropy")
+    with pytest.raises(ValueError, match="approximation must be one of"):
+        pruning.hessian_diagonal(net, np.ones((2, 3)), [0, 1], "cross_entropy", "exact")
+    drop = ln.Network([ln.Dense(3, 4), ln.Dropout(4, 0.5), ln.Dense(4, 2)])
+    with pytest.raises(ValueError, match="Dense layers only; layer 1"):
+        pruning.hessian(drop, np.ones((2, 3)), [0, 1], "cross_entropy")
+    prelu = ln.Network([3, 4, 2], activation="prelu")
+    with pytest.raises(ValueError, match="parameter-free activations only"):
+        pruning.magnitudes(prelu)
+    with pytest.raises(ValueError, match=r"v\['layers.0.W'\] of hessian_vector_product"):
+        pruning.hessian_vector_product(net, np.ones((2, 3)), [0, 1], "cross_entropy",
+                                       {"layers.0.W": np.ones(3)})
+    with pytest.raises(ValueError, match="names no weight matrix"):
+        pruning.hessian_vector_product(net, np.ones((2, 3)), [0, 1], "cross_entropy",
+                                       {"W": np.ones(3)})
+    with pytest.raises(ValueError, match="features must lie in 0..2"):
+        pruning.delete_features(net, [3])
+    with pytest.raises(TypeError, match="features must be integer"):
+        pruning.delete_features(net, [0.5])
+
+
+def test_deletion_curve_measures_and_puts_the_weights_back():
+    net, X, y = _least_squares_net(2)
+    s = pruning.saliences(net, X, y, "squared")
+    W0 = net.layers[0].W.data.copy()
+    c = pruning.deletion_curve(net, X, y, "squared", s)
+    np.testing.assert_array_equal(net.layers[0].W.data, W0)
+    assert c.n_deleted.tolist() == list(range(11))
+    assert c.loss[0] == pytest.approx(ln.SquaredError()(net(X), y), rel=1e-14)
+    np.testing.assert_allclose(c.predicted, np.concatenate([[0], np.cumsum(np.sort(
+        s["layers.0.W"].ravel()))]), rtol=1e-12)
+    # one deletion of a quadratic at its minimum: predicted = actual
+    assert c.loss[1] - c.loss[0] == pytest.approx(c.predicted[1], rel=1e-8)
+    part = pruning.deletion_curve(net, X, y, "squared", "magnitude", counts=[0, 5, 10])
+    assert part.loss.shape == (3,) and part.loss[2] > part.loss[0]
+    with pytest.raises(ValueError, match="nondecreasing in 0..10"):
+        pruning.deletion_curve(net, X, y, "squared", s, counts=[3, 1])
+
+
+def test_feature_saliences_find_planted_irrelevant_inputs():
+    hits = 0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(200, 6))
+        y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int)  # inputs 3, 4, 5 are noise
+        net = ln.Network([6, 8, 2], activation="tanh", rng=seed)
+        fit(net, X, y, "cross_entropy", optim.Adam(net.parameters(), lr=0.02),
+            epochs=60, batch_size=50, rng=seed)
+        S = pruning.feature_saliences(net, X, y, "cross_entropy")
+        hits += set(np.argsort(S)[:3]) == {3, 4, 5}
+    assert hits >= 4  # measured: 5 of 5 seeds
+
+
+def test_delete_features_masks_rows_of_the_first_layer():
+    net = ln.Network([3, 4, 2], rng=0)
+    pruning.delete_features(net, [0, 2])
+    m = net.layers[0].W.mask
+    assert m[1].sum() == 0 and m[3].sum() == 0 and m[0].all() and m[2].all()
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    X2 = X.copy()
+    X2[:, [0, 2]] = 7.0
+    np.testing.assert_array_equal(net(X), net(X2))  # the inputs no longer matter
+
+
+# -- the slide's procedure ----------------------------------------------------------------------
+def test_optimal_brain_damage_stops_and_restores_the_last_round():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    net = ln.Network([4, 6, 2], activation="tanh", rng=0)
+    res = pruning.optimal_brain_damage(net, X[:80], y[:80], "cross_entropy", X_val=X[80:],
+                                       y_val=y[80:], n=3, tol=0.05, epochs=30, lr=0.02,
+                                       batch_size=20)
+    assert res.n_params == net.n_params
+    assert res.stopped in ("train", "validation")
+    assert not res.steps[-1].accepted and all(s.accepted for s in res.steps[:-1])
+    assert net.n_active == res.n_active == (res.steps[-2].n_active if len(res.steps) > 1
+                                            else net.n_params)
+    q = ln.training.evaluate(net, X[:80], y[:80], "cross_entropy")["loss"]
+    qv = ln.training.evaluate(net, X[80:], y[80:], "cross_entropy")["loss"]
+    assert q <= res.baseline_loss + 0.05 and qv <= res.baseline_val_loss + 0.05
+    assert net.n_active < net.n_params  # something was pruned
+
+
+def test_optimal_brain_damage_with_a_given_trainer_and_exhaustion():
+    net, X, y = _least_squares_net(3)
+    calls = []
+    res = pruning.optimal_brain_damage(net, X, y, "squared", fraction=1.0, tol=1e9,
+                                       train=lambda nt: calls.append(nt.n_active),
+                                       max_rounds=5)
+    assert res.stopped == "exhausted" and net.n_active == 0
+    assert calls == [10, 0]  # the pretraining, then one round that deleted everything
+    with pytest.raises(ValueError, match="X_val and y_val go together"):
+        pruning.optimal_brain_damage(net, X, y, "squared", n=1, X_val=X)
+    with pytest.raises(TypeError, match="train must be a callable"):
+        pruning.optimal_brain_damage(net, X, y, "squared", n=1, train=3)
+
+
+# -- Optimal Brain Surgeon ----------------------------------------------------------------------
+def test_obs_is_exact_for_a_quadratic_and_never_above_obd():
+    net, X, y = _least_squares_net(4)
+    H = pruning.hessian(net, X, y, "squared")
+    w = net.layers[0].W.data.ravel().copy()
+    L, corr = pruning.obs_saliences(H, w)
+    q0 = net.loss_and_grad(X, y, "squared")
+    W = net.layers[0].W.data
+    for q in range(w.size):
+        W[...] = (w + corr[q]).reshape(W.shape)
+        assert W.flat[q] == pytest.approx(0.0, abs=1e-12)
+        assert net.loss_and_grad(X, y, "squared") - q0 == pytest.approx(L[q], rel=1e-7)
+    W[...] = w.reshape(W.shape)
+    obd = 0.5 * np.diag(H) * w ** 2
+    assert np.all(L <= obd * (1 + 1e-12))
+    mag = int(np.argmin(np.abs(w)))
+    assert obd[mag] >= obd.min() >= L.min()
+    with pytest.raises(ValueError, match="not positive definite"):
+        pruning.obs_saliences(np.zeros((3, 3)), np.ones(3))
