@@ -10,13 +10,14 @@ weight :math:`w_k` is :math:`\delta = -w_k e_k`, so it costs
 
     s_k = \tfrac12\, h_{kk}\, w_k^2, \qquad h_{kk} = \frac{\partial^2 Q}{\partial w_k^2},
 
-the **salience** of :math:`w_k` (:func:`saliences`; the paper's :math:`s_k = h_{kk}u_k^2/2`,
-its equation (5); the slide drops the :math:`\tfrac12`, see the chapter's erratum). Away from
-a minimum the expansion has the first-order term too: :math:`-g_k w_k + \tfrac12 h_{kk}
-w_k^2` with :math:`g_k = \partial Q/\partial w_k` (``first_order=True``).
+the **salience** of :math:`w_k` (:func:`saliences`; the paper's :math:`s_k = h_{kk}u_k^2/2`
+for a parameter :math:`u_k`; the slide drops the :math:`\tfrac12`, see the chapter's
+erratum). Away from a minimum the expansion has the first-order term too:
+:math:`-g_k w_k + \tfrac12 h_{kk} w_k^2` with :math:`g_k = \partial Q/\partial w_k`
+(``first_order=True``).
 
 **The diagonal by a second backward pass** (:func:`hessian_diagonal`), the paper's
-equations (7)-(9) for a unit :math:`h` of layer :math:`l` with the weighted sum
+recurrence for a unit :math:`h` of layer :math:`l` with the weighted sum
 :math:`S^l_h` and the output :math:`x^l_h = \sigma(S^l_h)`, per object:
 
 .. math::
@@ -40,10 +41,11 @@ losses of :mod:`lecturenn.losses`. The full Hessian for the checks comes from Pe
 :math:`\mathcal{R}`-operator (:func:`hessian_vector_product`, :func:`hessian`).
 
 **Pruning as masks.** A deleted weight is a ``False`` entry of
-:attr:`lecturenn.parameter.Parameter.mask`: it stays zero through training (every optimizer,
-weight decay, :func:`lecturenn.training.fit`) and through :func:`lecturenn.save` and
-:func:`lecturenn.load`. :func:`prune` deletes the least salient weights (per layer, as the
-slide orders them, or globally), :func:`optimal_brain_damage` runs the slide's loop,
+:attr:`lecturenn.parameter.Parameter.mask`: it stays zero through training (every
+optimizer, weight decay, :func:`lecturenn.training.fit`) and through
+:func:`lecturenn.serialization.save` and :func:`lecturenn.serialization.load`.
+:func:`prune` deletes the least salient weights (per layer, as the slide orders them, or
+globally), :func:`optimal_brain_damage` runs the slide's loop,
 :func:`feature_saliences` sums the saliences of an input's weights (:math:`S_j`),
 :func:`obs_saliences` gives Hassibi and Stork's Optimal Brain Surgeon for comparison.
 
@@ -146,7 +148,7 @@ def hessian_diagonal(net, X, y, loss, approximation: str = "levenberg-marquardt"
     One forward pass and two backward passes: the usual one for
     :math:`\partial\mathcal{L}/\partial x^l` and the paper's second one for
     :math:`\partial^2\mathcal{L}/\partial (S^l)^2` (module docstring; LeCun, Denker and
-    Solla 1989, equations (7)-(9)); :math:`Q = \frac1n\sum_i\mathcal{L}_i` over the
+    Solla 1989); :math:`Q = \frac1n\sum_i\mathcal{L}_i` over the
     batch ``X``. Slide «Прореживание сети (OBD)», step 1: «В BackProp вычислять вторые
     производные».
 
@@ -155,7 +157,7 @@ def hessian_diagonal(net, X, y, loss, approximation: str = "levenberg-marquardt"
     net : lecturenn.Network
         Dense layers with parameter-free activations.
     X, y : array_like
-        The objects and targets (checked as :meth:`lecturenn.Network.loss_and_grad` does).
+        The objects and targets (checked as :meth:`lecturenn.network.Network.loss_and_grad` does).
     loss : Loss or str
     approximation : str, optional
         ``"levenberg-marquardt"`` (default, the paper's: no :math:`\sigma''` terms, every
@@ -306,7 +308,7 @@ def saliences(net, X, y, loss, approximation: str = "levenberg-marquardt",
 
     The change of :math:`Q` that deleting :math:`w_k` alone predicts by the quadratic
     expansion at a minimum: :math:`Q(w - w_k e_k) - Q(w) \approx \tfrac12 h_{kk}w_k^2`
-    (LeCun, Denker and Solla 1989, equation (5); derived in
+    (LeCun, Denker and Solla 1989; derived in
     :func:`lecturenn.derivations.pruning.salience`). The slide «Прореживание сети (OBD)»
     writes :math:`S_{kh} = w_{kh}^2\,\partial^2 Q/\partial w_{kh}^2`, twice this: an
     erratum of the chapter.

@@ -12,7 +12,7 @@ Slides «Прореживание сети (OBD — Optimal Brain Damage)» (LeC
   when the Hessian is diagonal (the heuristic), and a single deletion needs no heuristic.
 * :func:`check_loss_second_derivatives`, :func:`check_softmax_hessian`: the second
   derivatives over the outputs used by :meth:`lecturenn.losses.Loss.hessian_diag`.
-* :func:`check_recurrence`: the paper's second backward pass (equations (7)-(9)) on a
+* :func:`check_recurrence`: the paper's second backward pass on a
   network with symbolic weights and symbolic activations: exact for a network with one
   hidden layer and one output, off by the cross terms of the units of a layer otherwise.
 * :func:`network_hessian`: the Hessian of a small network's loss by ``sympy.hessian``,
