@@ -66,6 +66,7 @@ from lecturenn._validation import (
     check_in_range,
     check_int,
     check_positive,
+    check_real,
     describe,
 )
 from lecturenn.layers import Dense
@@ -676,7 +677,8 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
         What one round deletes, as in :func:`prune` (exactly one of them).
     per_layer : bool, optional
     tol : float, optional
-        The allowed increase of :math:`Q` over the unpruned network's, :math:`\ge 0`.
+        The allowed increase of :math:`Q` over the unpruned network's, :math:`\ge 0`
+        (``numpy.inf``: never stop on :math:`Q`, run ``max_rounds`` rounds).
     max_rounds : int, optional
     approximation : str, optional
         See :func:`hessian_diagonal`.
@@ -701,7 +703,9 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
     n, fraction = _check_n_fraction(n, fraction, "optimal_brain_damage")
     per_layer = check_bool("per_layer", per_layer)
     pretrain = check_bool("pretrain", pretrain)
-    tol = check_positive("tol", tol, strict=False)
+    tol = check_real("tol", tol, finite=False)
+    if not tol >= 0:  # NaN too
+        raise ValueError(f"tol must be >= 0 (np.inf: never stop on Q), got {tol!r}")
     max_rounds = check_int("max_rounds", max_rounds, minimum=1)
     approximation = _check_approximation(approximation)
     if (X_val is None) != (y_val is None):

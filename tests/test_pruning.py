@@ -568,6 +568,18 @@ def test_optimal_brain_damage_with_a_given_trainer_and_exhaustion():
         pruning.optimal_brain_damage(net, X, y, "squared", n=1, X_val=X)
     with pytest.raises(TypeError, match="train must be a callable"):
         pruning.optimal_brain_damage(net, X, y, "squared", n=1, train=3)
+    with pytest.raises(ValueError, match="tol must be >= 0"):
+        pruning.optimal_brain_damage(net, X, y, "squared", n=1, tol=float("nan"))
+    with pytest.raises(ValueError, match="tol must be >= 0"):
+        pruning.optimal_brain_damage(net, X, y, "squared", n=1, tol=-0.1)
+
+
+def test_optimal_brain_damage_with_infinite_tolerance_runs_every_round():
+    net, X, y = _least_squares_net(5)
+    res = pruning.optimal_brain_damage(net, X, y, "squared", n=1, tol=np.inf, max_rounds=3,
+                                       train=lambda nt: None)
+    assert res.stopped == "max_rounds" and len(res.steps) == 3
+    assert all(s.accepted for s in res.steps) and net.n_active == 10 - 3
 
 
 # -- Optimal Brain Surgeon ----------------------------------------------------------------------
