@@ -222,7 +222,7 @@ def orthogonal(n_in, n_out, rng=0, dtype=np.float64, gain=1.0) -> np.ndarray:
     (\operatorname{sign} r_{ii})` is the unique factor with :math:`r_{ii} > 0`, which is
     Haar-distributed (Mezzadri 2007). For ``n_in >= n_out``, :math:`W^\top W = g^2 I`: every
     singular value of :math:`W` is the gain, so a product of such layers keeps the norm of
-    every vector (Saxe, McClelland and Ganguli 2014, §3). ``torch.nn.init.orthogonal_``
+    every vector (Saxe, McClelland and Ganguli 2014). ``torch.nn.init.orthogonal_``
     does the same on its ``(n_out, n_in)`` weight.
     """
     n_in, n_out = _sizes(n_in, n_out)

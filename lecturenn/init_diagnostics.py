@@ -6,13 +6,13 @@ r"""The measurements behind the figures of the initialisation chapter, reproduce
   :math:`U(\pm1/\sqrt{H_{l-1}})` against the normalized one).
 * :func:`jacobian_singular_values`: the singular values of the layer Jacobians
   :math:`J^l = \partial x^l/\partial x^{l-1} = \operatorname{diag}(\sigma'(S^l))\,(W^l_{1:})^\top`
-  (Glorot and Bengio, §4.2.2: average about 0.5 for the standard init, 0.8 for the normalized).
+  (Glorot and Bengio: average about 0.5 for the standard init, 0.8 for the normalized).
 * :func:`signal_second_moments`: :math:`\mathbb{E}(x^l)^2` through a deep network (He et al.
-  2015, §2.2 and Fig. 2-3: 30 ReLU layers with :math:`\sqrt{2/n}` against :math:`\sqrt{1/n}`).
+  2015, §2.2, 30 layers): ReLU layers with :math:`\sqrt{2/n}` against :math:`\sqrt{1/n}`.
 * :func:`product_singular_values`: the singular values of :math:`W_L\cdots W_1` for random
-  Gaussian against orthogonal factors (Saxe, McClelland and Ganguli 2014, §3 and Fig. 5).
+  Gaussian against orthogonal factors (Saxe, McClelland and Ganguli 2014).
 * :func:`deep_linear_learning_time`: full-batch gradient descent on a deep linear network,
-  the epochs until the loss falls below a threshold, against the depth (Saxe et al., Fig. 6).
+  the epochs until the loss falls below a threshold, against the depth (Saxe et al.).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def jacobian_singular_values(net, X) -> list:
     r"""Singular values of the Jacobians :math:`J^l_i = \operatorname{diag}(z^l_i)(W^l_{1:})^\top`.
 
     Returns one array per layer :math:`l = 1, \dots, L`, of shape ``(n, min(H_{l-1}, H_l))``.
-    Glorot and Bengio (2010), §4.2.2, report the average singular value of these Jacobians.
+    Glorot and Bengio (2010) report the average singular value of these Jacobians.
     """
     tr = _check_net(net).forward_trace(as_float_array("X", X, ndim=2))
     out = []
@@ -113,7 +113,7 @@ def deep_linear_learning_time(init, depth, X, Y, lr=0.05, tol=0.1, max_epochs=20
     square factors drawn by ``init(n, n, rng=...)``, :math:`n` the width of ``X`` and
     ``Y``) minimises :math:`\frac{1}{2n_{obj}}\|\hat Y - Y\|^2`; the result is the first epoch
     at which this loss, divided by its value for :math:`\hat Y = 0`, is below ``tol``
-    (``max_epochs + 1`` if it never is). Saxe et al. (2014), Fig. 6: with orthogonal factors
+    (``max_epochs + 1`` if it never is). Saxe et al. (2014): with orthogonal factors
     (and with pre-training) the time hardly grows with the depth; with scaled Gaussian ones it
     does.
     """
