@@ -35,7 +35,7 @@ equation is exact; the second drops the cross terms
 :math:`\partial^2\mathcal{L}/\partial S^{l+1}_h\partial S^{l+1}_{h'}`, :math:`h \ne h'`, of
 the units of the next layer (``approximation="diagonal"``: exact for the last layer, and for
 the first layer of a network with one hidden layer when the loss has a diagonal Hessian over
-the outputs). ``approximation="levenberg-marquardt"`` (the paper's choice and the default)
+the outputs). ``approximation="levenberg-marquardt"`` (the default, as OBD is usually run)
 also drops the :math:`\sigma''` terms, so that every :math:`h_{kk} \ge 0` for the convex
 losses of :mod:`lecturenn.losses`. The full Hessian for the checks comes from Pearlmutter's
 :math:`\mathcal{R}`-operator (:func:`hessian_vector_product`, :func:`hessian`).
