@@ -31,6 +31,11 @@ OPTIMIZERS = ("SGD", "Adam")
 DROPOUT_ARCHS = (
     ((64, 128, 128, 10), 64, "tanh", True, 0.5),
 )
+# networks with a BatchNorm before every hidden nonlinearity: (layer sizes, batch, activation,
+# small?); lecturenn's batchnorm_network(sizes, "before") against Linear, BatchNorm1d, ReLU
+BATCHNORM_ARCHS = (
+    ((64, 128, 128, 10), 64, "relu", True),
+)
 
 
 def goal_of(small: bool, dtype: str) -> float:
@@ -58,9 +63,11 @@ def dense_weights(net) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def make_torch_model(torch, weights, activation: str, dtype, dropout: float | None = None):
+def make_torch_model(torch, weights, activation: str, dtype, dropout: float | None = None,
+                     batchnorm: bool = False):
     """nn.Sequential of Linear and activation modules (and nn.Dropout(dropout) after every
-    hidden activation, if given) with the given weights."""
+    hidden activation, if given; nn.BatchNorm1d before every hidden activation if
+    ``batchnorm``) with the given weights."""
     nn = torch.nn
     act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[activation]
     mods = []
@@ -71,20 +78,27 @@ def make_torch_model(torch, weights, activation: str, dtype, dropout: float | No
             lin.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)))
         mods.append(lin)
         if i < len(weights) - 1:
+            if batchnorm:
+                mods.append(nn.BatchNorm1d(W.shape[0], eps=1e-5, momentum=0.1, dtype=dtype))
             mods.append(act())
             if dropout is not None:
                 mods.append(nn.Dropout(dropout))
     return nn.Sequential(*mods)
 
 
-def build_case(torch, sizes, batch, activation, dtype_name, opt_name, seed=0, dropout=None):
+def build_case(torch, sizes, batch, activation, dtype_name, opt_name, seed=0, dropout=None,
+               batchnorm=False):
     """The lecturenn network and its torch twin, with a step function each.
 
     ``dropout=p`` builds both with dropout after every hidden layer
     (:func:`lecturenn.dropout.dropout_network`, ``nn.Dropout(p)``, both in training mode):
     each side then draws its own masks at every step, which is part of the cost timed.
+    ``batchnorm=True`` puts a batch normalization before every hidden nonlinearity
+    (:func:`lecturenn.batchnorm.batchnorm_network` with ``"before"``, ``nn.BatchNorm1d``), both
+    in training mode (batch statistics, running statistics updated at every step).
     """
     from lecturenn import optim
+    from lecturenn.batchnorm import batchnorm_network
     from lecturenn.dropout import dropout_network
     from lecturenn.losses import SoftmaxCrossEntropy, SquaredError
     from lecturenn.network import Network
@@ -92,14 +106,17 @@ def build_case(torch, sizes, batch, activation, dtype_name, opt_name, seed=0, dr
     dtype = np.dtype(dtype_name)
     tdtype = {"float64": torch.float64, "float32": torch.float32}[dtype_name]
     rng = np.random.default_rng(seed)
-    if dropout is None:
+    if batchnorm:
+        net = batchnorm_network(list(sizes), "before", activation, rng=seed, dtype=dtype).train()
+    elif dropout is None:
         net = Network(list(sizes), activation=activation, output="identity", rng=seed,
                       dtype=dtype)
     else:
         net = dropout_network(list(sizes), p=dropout, activation=activation, output="identity",
                               rng=seed, dtype=dtype).train()
     X = rng.standard_normal((batch, sizes[0])).astype(dtype)
-    model = make_torch_model(torch, dense_weights(net), activation, tdtype, dropout).train()
+    model = make_torch_model(torch, dense_weights(net), activation, tdtype, dropout,
+                             batchnorm).train()
     Xt = torch.from_numpy(X.copy())
     if sizes[-1] == 1:
         y = rng.standard_normal((batch, 1)).astype(dtype)
@@ -190,7 +207,7 @@ def first_step_diff(net, model, step_l, step_t) -> float:
         step_t()
     ours = dense_weights(net)
     theirs = [(m.weight.detach().numpy(), m.bias.detach().numpy())
-              for m in model if hasattr(m, "weight")]
+              for m in model if type(m).__name__ == "Linear"]
     return float(max(
         max(np.max(np.abs(a - c)), np.max(np.abs(b - d)))
         for (a, b), (c, d) in zip(ours, theirs, strict=True)
@@ -204,12 +221,14 @@ def run(torch, *, budget: float = 1.0) -> list[dict]:
     if len(opts) < len(OPTIMIZERS):
         print(f"  (lecturenn.optim lacks {sorted(set(OPTIMIZERS) - set(opts))}: skipped)")
     cases = []
-    plain = [(sizes, batch, act, small, None) for sizes, batch, act, small in ARCHS]
-    for sizes, batch, act, small, p in plain + list(DROPOUT_ARCHS):
+    plain = [(sizes, batch, act, small, None, False) for sizes, batch, act, small in ARCHS]
+    drop = [(*case, False) for case in DROPOUT_ARCHS]
+    bn = [(sizes, batch, act, small, None, True) for sizes, batch, act, small in BATCHNORM_ARCHS]
+    for sizes, batch, act, small, p, with_bn in plain + drop + bn:
         for dtype in DTYPES:
             for opt_name in opts:
                 net, model, step_l, step_t = build_case(torch, sizes, batch, act, dtype, opt_name,
-                                                        dropout=p)
+                                                        dropout=p, batchnorm=with_bn)
                 diff = first_step_diff(net, model, step_l, step_t)
                 X = np.zeros((batch, sizes[0]), dtype=dtype)
                 res = time_alternating({"lecturenn": step_l, "torch": step_t,
@@ -219,20 +238,23 @@ def run(torch, *, budget: float = 1.0) -> list[dict]:
                 ratio = tr / ln
                 goal = goal_of(small, dtype)
                 arch = "-".join(map(str, sizes))
-                drop = "" if p is None else f" dropout {p:g}"
+                drop = ("" if p is None else f" dropout {p:g}") + (" batchnorm" if with_bn else "")
                 cases.append({
                     "name": f"{arch} b{batch} {act}{drop} {opt_name}",
                     "architecture": list(sizes),
                     "batch": batch,
                     "activation": act,
                     "dropout": p,
+                    "batchnorm": with_bn,
                     "loss": "half squared error" if sizes[-1] == 1 else "softmax cross-entropy",
                     "optimizer": opt_name,
                     "dtype": dtype,
                     "dim_w": int(sum(q.size for q in net.parameters())),
                     "lecturenn_seconds": ln,
                     "reference_seconds": tr,
-                    "reference": ("torch (nn.Sequential, autograd, torch.optim)" if p is None else
+                    "reference": ("torch (nn.Sequential with nn.BatchNorm1d, autograd, torch.optim)"
+                                  if with_bn else
+                                  "torch (nn.Sequential, autograd, torch.optim)" if p is None else
                                   "torch (nn.Sequential with nn.Dropout, autograd, torch.optim)"),
                     "reference_version": torch.__version__,
                     "ratio": ratio,

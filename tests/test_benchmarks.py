@@ -64,3 +64,39 @@ def test_first_step_with_dropout_agrees_with_torch(opt_name, dtype):
     ours = [W for W, _ in bench_train.dense_weights(net2)]
     other = max(np.max(np.abs(a - b)) for a, b in zip(ours, theirs, strict=True))
     assert other > 10 * (tol * max(1.0, moved) + 1e-15) and other > 0.05 * moved
+
+
+@pytest.mark.parametrize(("opt_name", "dtype"), [("SGD", "float64"), ("Adam", "float64")])
+def test_first_step_with_batchnorm_agrees_with_torch(opt_name, dtype):
+    """The batch-normalization row: Linear, BatchNorm1d, ReLU in torch against
+    batchnorm_network(sizes, "before"): the same first step (float64; SGD to 1e-12 of the step,
+    Adam to 1e-9, see below), and the same running statistics after it."""
+    net, model, step_l, step_t = bench_train.build_case(
+        torch, (64, 128, 128, 10), 64, "relu", dtype, opt_name, batchnorm=True
+    )
+    assert sum(type(m).__name__ == "BatchNorm1d" for m in model) == 2 and model.training
+    before = [p.data.copy() for p in net.parameters()]
+    diff = bench_train.first_step_diff(net, model, step_l, step_t)
+    moved = max(np.max(np.abs(p.data - b)) for p, b in zip(net.parameters(), before, strict=True))
+    assert moved > 1e-6
+    # the thresholds of the Dense layers before a BatchNorm have gradient exactly 0 (the mean
+    # subtraction cancels them); both libraries compute rounding noise of about 1e-17 there,
+    # which Adam's first step eta * g / (|g| + eps) turns into up to eta * 1e-17 / 1e-8 = 1e-12
+    # (measured 2e-12): Adam is compared to 1e-9, SGD to 1e-12 of the step
+    tol = 1e-12 if opt_name == "SGD" else 1e-9
+    assert diff < tol * max(1.0, moved) + 1e-15
+    ours = [lay for lay in net.layers if type(lay).__name__ == "BatchNorm"]
+    theirs = [m for m in model if type(m).__name__ == "BatchNorm1d"]
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.running_var.data, b.running_var.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(a.gamma.data, b.weight.detach().numpy(), rtol=1e-12)
+    # the check can fail: the torch twin with its BatchNorm1d modules replaced by identities
+    # makes another first step
+    net2, model2, step_l2, step_t2 = bench_train.build_case(
+        torch, (64, 128, 128, 10), 64, "relu", dtype, opt_name, batchnorm=True
+    )
+    for k, m in enumerate(model2):
+        if type(m).__name__ == "BatchNorm1d":
+            model2[k] = torch.nn.Identity()
+    other = bench_train.first_step_diff(net2, model2, step_l2, step_t2)
+    assert other > 1e3 * (tol * max(1.0, moved) + 1e-15)
