@@ -117,14 +117,20 @@ class Loss:
         """
         raise NotImplementedError
 
+    #: ``True`` for a piecewise-linear loss (absolute, insensitive, hinge): its second
+    #: derivatives over the outputs are 0 almost everywhere, so Optimal Brain Damage, whose
+    #: saliences start from them, refuses it (:func:`lecturenn.pruning.hessian_diagonal`)
+    piecewise_linear: bool = False
+
     def hessian_diag(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         r"""The second derivatives :math:`\partial^2 Q/\partial a_{im}^2` (shaped like ``a``).
 
         :math:`Q = \frac1n\sum_i\mathcal{L}_i`, so the result carries the factor
         :math:`1/n`, as :meth:`value_and_grad` does. It starts the second backward pass of
         Optimal Brain Damage (:func:`lecturenn.pruning.hessian_diagonal`). Where the loss
-        is piecewise linear (absolute, insensitive, hinge) it is 0: the second derivative
-        almost everywhere (a kink has none). Unchecked, as :meth:`value_and_grad`.
+        is piecewise linear (absolute, insensitive, hinge; ``piecewise_linear``) it is 0:
+        the second derivative almost everywhere (a kink has none); Optimal Brain Damage
+        refuses these losses. Unchecked, as :meth:`value_and_grad`.
         Derived in :func:`lecturenn.derivations.pruning.check_loss_second_derivatives`.
         """
         raise NotImplementedError
@@ -258,6 +264,7 @@ class AbsoluteError(_Regression):
     """
 
     name = "absolute"
+    piecewise_linear = True
 
     def per_object(self, a, y):
         return np.abs(a - y).sum(axis=1)
@@ -287,6 +294,7 @@ class EpsilonInsensitive(_Regression):
     """
 
     name = "epsilon_insensitive"
+    piecewise_linear = True
 
     def __init__(self, c: float = 0.1) -> None:
         self.c = check_positive("c", c, strict=False)
@@ -401,6 +409,7 @@ class HingeLoss(_Margin):
     r"""Hinge loss :math:`\mathcal{L}_i = (1 - M_i)_+`; derivative :math:`-y_i [M_i < 1]`."""
 
     name = "hinge"
+    piecewise_linear = True
 
     def per_object(self, a, y):
         return np.maximum(1 - a * y, 0)[:, 0]

@@ -253,6 +253,11 @@ class Network:
         ValueError
             If a name is missing or extra, or an array has another shape or dtype, or
             holds NaN or infinity. Every difference is listed and nothing is loaded.
+
+        Notes
+        -----
+        The masks of pruned parameters win (:func:`lecturenn.parameter.load_arrays`): a
+        deleted weight stays zero whatever ``state`` holds for it.
         """
         load_arrays(self.named_arrays(), state, "state_dict")
 

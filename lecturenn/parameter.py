@@ -185,12 +185,19 @@ def first_duplicate(params) -> tuple[int, int] | None:
     return None
 
 
-def load_arrays(named, state, source: str = "state_dict", what: str | None = None) -> None:
+def load_arrays(named, state, source: str = "state_dict", what: str | None = None, *,
+                apply_masks: bool = True) -> None:
     """Copy ``state[name]`` into ``p.data`` for every ``(name, p)`` of ``named``, in place.
 
     Everything is checked first: the same names (none missing, none extra), numpy arrays
     of the same shapes and dtypes, finite values. If anything differs, a ``ValueError``
     lists every difference and no parameter is changed.
+
+    The masks win: a parameter with a :attr:`Parameter.mask` keeps its deleted entries at
+    zero whatever ``state`` holds there (a state saved before pruning loaded into a pruned
+    network gives the pruned network those weights, not the deleted ones back; remove the
+    mask with ``set_mask(None)`` first to load them). Otherwise the forward pass would use
+    weights that :attr:`Parameter.n_active` says are gone.
 
     Parameters
     ----------
@@ -202,6 +209,9 @@ def load_arrays(named, state, source: str = "state_dict", what: str | None = Non
         What ``state`` is, for the error message ("missing in the <source>").
     what : str, optional
         The headline of the error message, ``"the <source>"`` by default.
+    apply_masks : bool, optional
+        Re-apply the masks after the copy (default). ``False`` only for a caller that sets
+        new masks itself right after (:func:`lecturenn.serialization.load_into`).
     """
     if not isinstance(state, Mapping):
         raise TypeError(f"{source} must be a mapping name -> numpy array, got {describe(state)}")
@@ -233,6 +243,8 @@ def load_arrays(named, state, source: str = "state_dict", what: str | None = Non
                          + "; ".join(problems))
     for name, p in named:
         p.data[...] = state[name]
+        if apply_masks and getattr(p, "mask", None) is not None:
+            p.apply_mask()
 
 
 def zero_grad(params: Iterable[Parameter]) -> None:

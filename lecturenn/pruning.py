@@ -96,6 +96,9 @@ __all__ = [
 #: the second backward passes of :func:`hessian_diagonal`
 APPROXIMATIONS = ("levenberg-marquardt", "diagonal")
 
+#: how asymmetric a Hessian :func:`obs_saliences` accepts, relative to its largest entry
+OBS_SYMMETRY_RTOL = 1e-8
+
 
 # -- the network and the data ----------------------------------------------------------------
 def _dense_layers(net, where: str) -> list[Dense]:
@@ -137,6 +140,19 @@ def _forward(layers, X):
     return out
 
 
+def _check_curved(loss, where):
+    """Refuse a piecewise-linear loss: OBD's quadratic model of it is empty."""
+    if loss.piecewise_linear:
+        raise ValueError(
+            f"{where} cannot use the loss {loss!r}: it is piecewise linear, so its Hessian "
+            "over the network's outputs is zero almost everywhere and Optimal Brain "
+            "Damage's quadratic model has nothing in it (every salience of the last layer "
+            "is 0, and all of them in the Levenberg-Marquardt approximation; pruning would "
+            "delete weights by their index); use a loss with curvature (squared, logistic, "
+            "cross_entropy), e.g. to rank the weights of a network trained with this one")
+    return loss
+
+
 def _check_approximation(approximation) -> str:
     return check_choice("approximation", approximation, APPROXIMATIONS)
 
@@ -170,9 +186,20 @@ def hessian_diagonal(net, X, y, loss, approximation: str = "levenberg-marquardt"
     dict
         ``{name: array}`` for the weight matrix of every layer (``"layers.0.W"``, ...),
         each of its shape :math:`(H_{l-1}+1)\times H_l` (row 0: the thresholds).
+
+    Raises
+    ------
+    ValueError
+        For a piecewise-linear loss (absolute, epsilon-insensitive, hinge): its second
+        derivatives over the outputs are 0 almost everywhere, so the recurrence starts
+        from zero, every salience (:func:`saliences`) of the last layer is 0 (all of them
+        with ``"levenberg-marquardt"``) and :func:`prune` would delete weights in index
+        order, the thresholds first. :func:`hessian` and :func:`hessian_vector_product`
+        still accept these losses (they are exact, not OBD's model).
     """
     approximation = _check_approximation(approximation)
     layers, X, y, loss = _prepare(net, X, y, loss, "hessian_diagonal")
+    _check_curved(loss, "hessian_diagonal")
     exact = approximation == "diagonal"
     trace = _forward(layers, X)
     a = trace[-1][2]
@@ -354,10 +381,16 @@ def feature_saliences(net, X, y, loss, approximation: str = "levenberg-marquardt
     sum runs over the first layer's weights :math:`w^1_{jh}` leaving input :math:`j`
     (rows :math:`1, \dots, H_0` of :math:`W^1`). Returns an array of shape ``(H_0,)``,
     entry ``j`` for column ``j`` of ``X``. The input with the smallest :math:`S_j` is the
-    first to remove (:func:`delete_features`).
+    first to remove (:func:`delete_features`). An input already removed (all its weights
+    deleted) gets ``inf``, not the 0 of its zero weights, so that it does not rank first
+    again.
     """
     s = saliences(net, X, y, loss, approximation)
-    return next(iter(s.values()))[1:].sum(axis=1)
+    S = next(iter(s.values()))[1:].sum(axis=1)
+    m = net.layers[0].W.mask
+    if m is not None:
+        S[~m[1:].any(axis=1)] = np.inf  # deleted: never again the least salient
+    return S
 
 
 # -- masks -----------------------------------------------------------------------------------
@@ -406,10 +439,11 @@ def deletion_order(net, scores) -> dict[str, np.ndarray]:
     return out
 
 
-def _how_many(n, fraction, available: int) -> int:
+def _how_many(n, fraction, available: int, at_least_one: bool = False) -> int:
     if n is not None:
         return min(n, available)
-    return int(np.floor(fraction * available + 1e-9))
+    k = int(np.floor(fraction * available + 1e-9))
+    return min(max(k, 1), available) if at_least_one else k
 
 
 def _check_n_fraction(n, fraction, where):
@@ -451,6 +485,10 @@ def prune(net, scores, n: int | None = None, *, fraction: float | None = None,
     dict
         ``{weight name: number deleted now}``.
     """
+    return _prune(net, scores, n, fraction, per_layer, at_least_one=False)
+
+
+def _prune(net, scores, n, fraction, per_layer, at_least_one):
     if isinstance(scores, str):
         if scores != "magnitude":
             raise ValueError(f"scores must be a dict of arrays or 'magnitude', got {scores!r}")
@@ -460,12 +498,13 @@ def prune(net, scores, n: int | None = None, *, fraction: float | None = None,
     order = deletion_order(net, scores)
     layers = dict(zip(order, net.layers, strict=True))
     if per_layer:
-        chosen = {name: idx[:_how_many(n, fraction, idx.size)] for name, idx in order.items()}
+        chosen = {name: idx[:_how_many(n, fraction, idx.size, at_least_one)]
+                  for name, idx in order.items()}
     else:
         flat = [(float(scores[name].flat[j]), li, int(j)) for li, (name, idx)
                 in enumerate(order.items()) for j in idx]
         flat.sort()
-        k = _how_many(n, fraction, len(flat))
+        k = _how_many(n, fraction, len(flat), at_least_one)
         names = list(order)
         chosen = {name: np.array([j for _, li, j in flat[:k] if names[li] == name],
                                  dtype=np.intp) for name in names}
@@ -487,6 +526,8 @@ def delete_features(net, features) -> None:
     """
     layers = _dense_layers(net, "delete_features")
     idx = np.atleast_1d(np.asarray(features))
+    if idx.size == 0 and idx.ndim == 1:
+        return  # no input to remove
     if idx.dtype.kind not in "iu" or idx.ndim != 1:
         raise TypeError(f"features must be integer column indices, got {describe(features)}")
     if np.any((idx < 0) | (idx >= net.sizes[0])):
@@ -600,7 +641,7 @@ class OBDResult:
     steps : list of OBDStep
     stopped : str
         ``"train"`` or ``"validation"`` (that :math:`Q` worsened by more than ``tol``; the
-        last round was undone), ``"exhausted"`` (nothing left to delete) or
+        last round was undone), ``"exhausted"`` (no weight left to delete) or
         ``"max_rounds"``.
     n_active : int
         The weights left in the returned network.
@@ -621,9 +662,9 @@ def _snapshot(net):
 
 def _restore(net, snap):
     state, masks = snap
-    net.load_state_dict(state)
     for p, m in zip(net.parameters(), masks, strict=True):
-        p.set_mask(m)
+        p.set_mask(m)  # first: load_state_dict keeps the masked entries at zero
+    net.load_state_dict(state)
 
 
 def _default_trainer(X, y, loss, epochs, lr, batch_size, rng):
@@ -674,7 +715,10 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
     X_val, y_val : array_like, optional
         The held-out set :math:`X^k`.
     n, fraction : optional
-        What one round deletes, as in :func:`prune` (exactly one of them).
+        What one round deletes, as in :func:`prune` (exactly one of them): ``n >= 1``, or
+        ``fraction > 0`` of the weights left, rounded down but at least one (per layer
+        with ``per_layer``, of every layer that has weights left), so that every round
+        deletes something while weights are left.
     per_layer : bool, optional
     tol : float, optional
         The allowed increase of :math:`Q` over the unpruned network's, :math:`\ge 0`
@@ -701,6 +745,13 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
 
     layers, Xc, yc, loss = _prepare(net, X, y, loss, "optimal_brain_damage")
     n, fraction = _check_n_fraction(n, fraction, "optimal_brain_damage")
+    if n is not None and n < 1:
+        raise ValueError(f"n of optimal_brain_damage must be >= 1 (a round that deletes "
+                         f"nothing would stop it as 'exhausted'), got {n!r}")
+    if fraction is not None and not fraction > 0:
+        raise ValueError(f"fraction of optimal_brain_damage must be > 0 (a round that "
+                         f"deletes nothing would stop it as 'exhausted'), got {fraction!r}")
+    _check_curved(loss, "optimal_brain_damage")
     per_layer = check_bool("per_layer", per_layer)
     pretrain = check_bool("pretrain", pretrain)
     tol = check_real("tol", tol, finite=False)
@@ -718,10 +769,14 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
     elif not callable(train):
         raise TypeError(f"train must be a callable train(net), got {describe(train)}")
     have_val = X_val is not None
+    if have_val:  # checked before anything is trained
+        Xv = net._check_input(X_val)
+        yv = loss.prepare_target(y_val, (Xv.shape[0], net.sizes[-1]), net.dtype,
+                                 name="y_val")
 
     def measure():
         q = evaluate(net, Xc, yc, loss)["loss"]
-        qv = evaluate(net, X_val, y_val, loss)["loss"] if have_val else None
+        qv = evaluate(net, Xv, yv, loss)["loss"] if have_val else None
         return q, qv
 
     if pretrain:
@@ -731,7 +786,7 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
     for _ in range(max_rounds):
         snap = _snapshot(net)
         s = saliences(net, Xc, yc, loss, approximation)
-        deleted = prune(net, s, n, fraction=fraction, per_layer=per_layer)
+        deleted = _prune(net, s, n, fraction, per_layer, at_least_one=True)
         if sum(deleted.values()) == 0:
             result.stopped = "exhausted"
             break
@@ -769,6 +824,9 @@ def obs_saliences(H, w, active=None) -> tuple[np.ndarray, np.ndarray]:
     ----------
     H : array_like, shape (P, P)
         The Hessian (:func:`hessian`), symmetric positive definite on the active weights.
+        Symmetric up to ``OBS_SYMMETRY_RTOL`` :math:`= 10^{-8}` times its largest entry
+        (:func:`hessian` builds it column by column, symmetric to rounding, about
+        :math:`10^{-15}` of it); a larger asymmetry is refused.
     w : array_like, shape (P,)
         The weights in the same order.
     active : array_like of bool, optional
@@ -788,6 +846,11 @@ def obs_saliences(H, w, active=None) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"H must be (P, P) and w (P,), got {H.shape} and {w.shape}")
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(w))):
         raise ValueError("H and w must be finite")
+    asym = float(np.abs(H - H.T).max()) if H.size else 0.0
+    scale = float(np.abs(H).max()) if H.size else 0.0
+    if asym > OBS_SYMMETRY_RTOL * scale:
+        raise ValueError(f"H must be symmetric (a Hessian): max |H - H^T| = {asym:.3g} > "
+                         f"{OBS_SYMMETRY_RTOL:g} * max |H| = {OBS_SYMMETRY_RTOL * scale:.3g}")
     act = np.ones(w.shape, bool) if active is None else np.asarray(active)
     if act.dtype != np.bool_ or act.shape != w.shape:
         raise TypeError(f"active must be a Boolean array of shape {w.shape}, got "

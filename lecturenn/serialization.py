@@ -342,8 +342,9 @@ def _load_checked(net, p: Path, data: dict, cfg) -> None:
     if problems:
         raise ValueError(f"{where} does not match the model (nothing was loaded): "
                          + "; ".join(problems))
-    load_arrays(_named_arrays(net), data, "file", what=where)
-    for name, param in named:  # the file's masks replace the model's (none: unpruned)
+    # the file's masks replace the model's (none: unpruned), so the old ones are not applied
+    load_arrays(_named_arrays(net), data, "file", what=where, apply_masks=False)
+    for name, param in named:
         param.set_mask(masks.get(name))
 
 

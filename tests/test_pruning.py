@@ -181,6 +181,37 @@ def test_masks_survive_save_and_load(tmp_path):
     assert plain.layers[0].W.mask is None and plain.n_active == plain.n_params
 
 
+def test_load_state_dict_keeps_the_deleted_weights_at_zero():
+    net = ln.Network([3, 5, 2], activation="tanh", rng=0)
+    unpruned = net.state_dict()
+    pruning.prune(net, "magnitude", 4)
+    masks = [lay.W.mask.copy() for lay in net.layers]
+    net.load_state_dict(unpruned)  # a state from before the pruning
+    X = np.random.default_rng(1).normal(size=(7, 3))
+    for lay, m, name in zip(net.layers, masks, ["layers.0.W", "layers.1.W"], strict=True):
+        np.testing.assert_array_equal(lay.W.mask, m)
+        assert np.all(lay.W.data[~m] == 0)  # the mask wins
+        np.testing.assert_array_equal(lay.W.data[m], unpruned[name][m])
+    assert net.n_active == net.n_params - 8
+    by_hand = ln.Network([3, 5, 2], activation="tanh", rng=0)
+    by_hand.load_state_dict({k: np.where(m, v, 0.0) for (k, v), m
+                             in zip(unpruned.items(), masks, strict=True)})
+    np.testing.assert_allclose(net(X), by_hand(X), rtol=1e-14, atol=1e-15)
+    net.layers[0].W.set_mask(None)  # without a mask the entries load again
+    net.load_state_dict(unpruned)
+    np.testing.assert_array_equal(net.layers[0].W.data, unpruned["layers.0.W"])
+
+
+def test_load_into_a_pruned_network_takes_the_files_values_and_masks(tmp_path):
+    path = ln.Network([3, 5, 2], activation="tanh", rng=5).save(tmp_path / "plain")
+    net = _masked_net(4)
+    ln.load_into(net, path)  # the file's (no) masks replace the model's before they act
+    ref = ln.load(path)
+    for a, b in zip(net.layers, ref.layers, strict=True):
+        assert a.W.mask is None
+        np.testing.assert_array_equal(a.W.data, b.W.data)
+
+
 def _rewrite(path, out, **change):
     with np.load(path, allow_pickle=False) as z:
         arrays = dict(z)
@@ -431,6 +462,35 @@ def test_levenberg_marquardt_is_the_gauss_newton_diagonal_when_nothing_else_is_d
         assert np.abs(lm - gn).max() > 1e-6
 
 
+@pytest.mark.parametrize("loss", ["absolute", EpsilonInsensitive(0.1), "hinge"])
+def test_piecewise_linear_losses_are_refused(loss):
+    name = loss if isinstance(loss, str) else loss.name
+    X, y = _data(name, n=12)
+    net = ln.Network([3, 4, 1], activation="tanh", rng=0)
+    lm = "levenberg-marquardt"
+    msg = "piecewise linear, so its Hessian over the network's outputs is zero"
+    for fn in (pruning.hessian_diagonal, pruning.saliences, pruning.feature_saliences):
+        for approx in (lm, "diagonal"):
+            with pytest.raises(ValueError, match=msg):
+                fn(net, X, y, loss, approx)
+    calls = []
+    before = net.state_dict()
+    with pytest.raises(ValueError, match="optimal_brain_damage cannot use the loss " + ".*" + msg):
+        pruning.optimal_brain_damage(net, X, y, loss, n=1, train=calls.append)
+    assert calls == []  # refused before any training
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    # what the refusal prevents: with the loss's zero curvature every salience would be 0
+    lossobj = ln.losses.get_loss(loss)
+    a = net(X)
+    assert np.all(lossobj.hessian_diag(a, lossobj.prepare_target(y, a.shape)) == 0)
+    # the exact Hessian is not OBD's model: it still works (the sigma'' g terms)
+    assert np.abs(pruning.hessian(net, X, y, loss)).max() > 0
+    # the curved losses are accepted
+    assert not ln.losses.get_loss("squared").piecewise_linear
+    assert not ln.losses.get_loss("logistic").piecewise_linear
+
+
 # -- pruning ------------------------------------------------------------------------------------
 def test_prune_deletes_the_least_salient_per_layer_and_globally():
     net = ln.Network([3, 4, 2], rng=0)
@@ -491,6 +551,8 @@ def test_prune_and_deletion_order_refuse_bad_arguments():
         pruning.delete_features(net, [3])
     with pytest.raises(TypeError, match="features must be integer"):
         pruning.delete_features(net, [0.5])
+    pruning.delete_features(net, [])  # nothing to remove: no error, no mask
+    assert net.layers[0].W.mask is None
 
 
 def test_deletion_curve_measures_and_puts_the_weights_back():
@@ -534,6 +596,14 @@ def test_delete_features_masks_rows_of_the_first_layer():
     X2 = X.copy()
     X2[:, [0, 2]] = 7.0
     np.testing.assert_array_equal(net(X), net(X2))  # the inputs no longer matter
+    # a removed input does not rank first again: inf, not the 0 of its zero weights
+    y = np.arange(5) % 2
+    S = pruning.feature_saliences(net, X, y, "cross_entropy")
+    assert np.isinf(S[[0, 2]]).all() and np.isfinite(S[1]) and int(np.argmin(S)) == 1
+    m = np.ones((4, 4), bool)
+    m[2, :3] = False  # input 1 partly deleted: still a finite salience
+    net.layers[0].W.set_mask(m)
+    assert np.isfinite(pruning.feature_saliences(net, X, y, "cross_entropy")).all()
 
 
 # -- the slide's procedure ----------------------------------------------------------------------
@@ -574,6 +644,70 @@ def test_optimal_brain_damage_with_a_given_trainer_and_exhaustion():
         pruning.optimal_brain_damage(net, X, y, "squared", n=1, tol=-0.1)
 
 
+def test_optimal_brain_damage_deletes_something_every_round_until_nothing_is_left():
+    net, X, y = _least_squares_net(6)
+    for bad, msg in (({"n": 0}, "n of optimal_brain_damage must be >= 1"),
+                     ({"fraction": 0.0}, "fraction of optimal_brain_damage must be > 0")):
+        with pytest.raises(ValueError, match=msg):
+            pruning.optimal_brain_damage(net, X, y, "squared", tol=np.inf, **bad,
+                                         train=lambda nt: None)
+    # 10 weights, fraction 0.1: floor(0.1 * left) is 1 then 0, so at least one a round
+    res = pruning.optimal_brain_damage(net, X, y, "squared", fraction=0.1, tol=np.inf,
+                                       max_rounds=50, train=lambda nt: None)
+    assert res.stopped == "exhausted" and net.n_active == 0
+    assert [s.n_active for s in res.steps] == list(range(9, -1, -1))
+    # per layer: each layer with weights left loses at least one; 23 = 15 + 8 weights
+    net2 = ln.Network([4, 3, 2], activation="tanh", rng=0)
+    X2 = np.random.default_rng(0).normal(size=(20, 4))
+    y2 = np.arange(20) % 2
+    res = pruning.optimal_brain_damage(net2, X2, y2, "cross_entropy", fraction=0.1,
+                                       tol=np.inf, max_rounds=100, train=lambda nt: None)
+    assert res.stopped == "exhausted" and net2.n_active == 0 == res.n_active
+    assert res.steps[0].deleted == {"layers.0.W": 1, "layers.1.W": 1}
+    assert len(res.steps) == 15  # the larger layer, one (floor(0.1 * left) = 0 or 1) a round
+    # prune itself keeps rounding down (a fraction below one weight deletes none)
+    assert pruning.prune(ln.Network([4, 3, 2], rng=0), "magnitude",
+                         fraction=0.05) == {"layers.0.W": 0, "layers.1.W": 0}
+
+
+def test_optimal_brain_damage_checks_the_held_out_set_before_training():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 4))
+    y = np.arange(20) % 2
+    net = ln.Network([4, 3, 2], activation="tanh", rng=0)
+    before = net.state_dict()
+    bad = [(X[:5, :3], y[:5], "input|features|columns|shape"),
+           (X[:5], np.array([0, 1, 2, 0, 1]), "y_val.*out of range"),
+           (X[:5], y[:4], "y_val")]
+    for Xv, yv, msg in bad:
+        calls = []
+        with pytest.raises(ValueError, match=msg):
+            pruning.optimal_brain_damage(net, X, y, "cross_entropy", X_val=Xv, y_val=yv,
+                                         n=1, train=calls.append)
+        assert calls == []  # nothing was trained
+        with pytest.raises(ValueError, match=msg):  # the default trainer too
+            pruning.optimal_brain_damage(net, X, y, "cross_entropy", X_val=Xv, y_val=yv,
+                                         n=1, epochs=2)
+        for k, v in net.state_dict().items():
+            np.testing.assert_array_equal(v, before[k])
+
+
+def test_optimal_brain_damage_puts_back_the_round_that_worsened_q():
+    net, X, y = _least_squares_net(7)
+    w0 = net.layers[0].W.data.copy()
+
+    def spoil(nt):  # a "retraining" that ruins the network
+        nt.layers[0].W.data[...] += 10.0
+        nt.layers[0].W.apply_mask()
+
+    res = pruning.optimal_brain_damage(net, X, y, "squared", n=2, tol=0.01, pretrain=False,
+                                       train=spoil)
+    assert res.stopped == "train" and len(res.steps) == 1 and not res.steps[0].accepted
+    # the two deleted weights came back with their values, and no mask is left
+    assert net.n_active == 10 and net.layers[0].W.n_active == 10
+    np.testing.assert_array_equal(net.layers[0].W.data, w0)
+
+
 def test_optimal_brain_damage_with_infinite_tolerance_runs_every_round():
     net, X, y = _least_squares_net(5)
     res = pruning.optimal_brain_damage(net, X, y, "squared", n=1, tol=np.inf, max_rounds=3,
@@ -601,3 +735,11 @@ def test_obs_is_exact_for_a_quadratic_and_never_above_obd():
     assert obd[mag] >= obd.min() >= L.min()
     with pytest.raises(ValueError, match="not positive definite"):
         pruning.obs_saliences(np.zeros((3, 3)), np.ones(3))
+    # symmetric to rounding passes, an asymmetric H is refused (tolerance 1e-8 of max |H|)
+    assert np.abs(H - H.T).max() <= 1e-12 * np.abs(H).max()
+    A = H.copy()
+    A[0, 1] += 1e-6 * np.abs(H).max()
+    with pytest.raises(ValueError, match=r"H must be symmetric.*1e-08 \* max \|H\|"):
+        pruning.obs_saliences(A, w)
+    A[0, 1] = H[0, 1] + 1e-10 * np.abs(H).max()
+    assert np.isfinite(pruning.obs_saliences(A, w)[0]).all()
