@@ -574,17 +574,22 @@ def test_deletion_curve_measures_and_puts_the_weights_back():
 
 
 def test_feature_saliences_find_planted_irrelevant_inputs():
-    hits = 0
-    for seed in range(5):
+    # the relevant inputs 0, 1, 2 on a large scale (5), the noise inputs 3, 4, 5 on a small
+    # one (0.05): the summed weight magnitude of an input ranks them the wrong way (the
+    # relevant inputs need small weights), the salience h w^2 (h ~ x^2) does not
+    hits, mag_hits = 0, 0
+    for seed in range(6):
         rng = np.random.default_rng(seed)
-        X = rng.normal(size=(200, 6))
-        y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int)  # inputs 3, 4, 5 are noise
+        X = rng.normal(size=(200, 6)) * np.array([5.0] * 3 + [0.05] * 3)
+        y = (X[:, 0] + X[:, 1] * X[:, 2] / 5 > 0).astype(int)
         net = ln.Network([6, 8, 2], activation="tanh", rng=seed)
         fit(net, X, y, "cross_entropy", optim.Adam(net.parameters(), lr=0.02),
             epochs=60, batch_size=50, rng=seed)
         S = pruning.feature_saliences(net, X, y, "cross_entropy")
+        M = np.abs(net.layers[0].W.data[1:]).sum(axis=1)  # the magnitude baseline
         hits += set(np.argsort(S)[:3]) == {3, 4, 5}
-    assert hits >= 4  # measured: 5 of 5 seeds
+        mag_hits += set(np.argsort(M)[:3]) == {3, 4, 5}
+    assert hits >= 5 and mag_hits <= 1  # measured: 6 of 6 and 0 of 6 seeds
 
 
 def test_delete_features_masks_rows_of_the_first_layer():
@@ -608,22 +613,34 @@ def test_delete_features_masks_rows_of_the_first_layer():
 
 # -- the slide's procedure ----------------------------------------------------------------------
 def test_optimal_brain_damage_stops_and_restores_the_last_round():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(120, 4))
-    y = (X[:, 0] - X[:, 1] > 0).astype(int)
-    net = ln.Network([4, 6, 2], activation="tanh", rng=0)
-    res = pruning.optimal_brain_damage(net, X[:80], y[:80], "cross_entropy", X_val=X[80:],
-                                       y_val=y[80:], n=3, tol=0.05, epochs=30, lr=0.02,
-                                       batch_size=20)
-    assert res.n_params == net.n_params
-    assert res.stopped in ("train", "validation")
-    assert not res.steps[-1].accepted and all(s.accepted for s in res.steps[:-1])
-    assert net.n_active == res.n_active == (res.steps[-2].n_active if len(res.steps) > 1
-                                            else net.n_params)
-    q = ln.training.evaluate(net, X[:80], y[:80], "cross_entropy")["loss"]
-    qv = ln.training.evaluate(net, X[80:], y[80:], "cross_entropy")["loss"]
-    assert q <= res.baseline_loss + 0.05 and qv <= res.baseline_val_loss + 0.05
-    assert net.n_active < net.n_params  # something was pruned
+    # 200 training and 100 held-out objects: tol = 0.05 is several times the noise of the
+    # held-out cross-entropy (baselines 0.01..0.05 measured), not at its level
+    tol, pruned = 0.05, 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(300, 4))
+        y = (X[:, 0] - X[:, 1] > 0).astype(int)
+        Xt, yt, Xv, yv = X[:200], y[:200], X[200:], y[200:]
+        net = ln.Network([4, 6, 2], activation="tanh", rng=seed)
+        res = pruning.optimal_brain_damage(net, Xt, yt, "cross_entropy", X_val=Xv, y_val=yv,
+                                           n=3, tol=tol, epochs=30, lr=0.02, batch_size=20,
+                                           rng=seed)
+        assert res.n_params == net.n_params == 44
+        assert res.stopped in ("train", "validation")
+        assert not res.steps[-1].accepted and all(s.accepted for s in res.steps[:-1])
+        last = res.steps[-2] if len(res.steps) > 1 else None
+        assert net.n_active == res.n_active == (last.n_active if last else net.n_params)
+        # the returned network is the one of the last accepted round, measured again
+        q = ln.training.evaluate(net, Xt, yt, "cross_entropy")["loss"]
+        qv = ln.training.evaluate(net, Xv, yv, "cross_entropy")["loss"]
+        assert q == pytest.approx(last.loss if last else res.baseline_loss, rel=1e-12)
+        assert qv == pytest.approx(last.val_loss if last else res.baseline_val_loss, rel=1e-12)
+        assert q <= res.baseline_loss + tol and qv <= res.baseline_val_loss + tol
+        bad = res.steps[-1]  # the undone round did worsen Q by more than tol
+        assert (bad.loss > res.baseline_loss + tol if res.stopped == "train"
+                else bad.val_loss > res.baseline_val_loss + tol)
+        pruned += net.n_active < net.n_params
+    assert pruned >= 4  # measured: 5 of 6 seeds prune (4 rounds, 20 of 44 left), seed 3 none
 
 
 def test_optimal_brain_damage_with_a_given_trainer_and_exhaustion():
@@ -716,6 +733,33 @@ def test_optimal_brain_damage_with_infinite_tolerance_runs_every_round():
     assert all(s.accepted for s in res.steps) and net.n_active == 10 - 3
 
 
+def test_deleting_the_least_salient_costs_less_than_the_smallest_weight():
+    """The paper's fig. 1a claim, measured (not predicted) over 10 seeds.
+
+    The inputs are on different scales (4, 1, 0.1), where weight magnitude and salience
+    disagree; a network near a minimum (300 full-batch Adam steps, not exactly at one:
+    some measured increases are slightly negative).
+    """
+    one_le, one_2x, three_lt = 0, 0, 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        Z = rng.normal(size=(100, 3))
+        y = np.sin(Z[:, :1]) + 0.5 * Z[:, 1:2] ** 2 + 0.1 * rng.normal(size=(100, 1))
+        X = Z * np.array([4.0, 1.0, 0.1])
+        net = ln.Network([3, 5, 1], activation="tanh", rng=seed)
+        fit(net, X, y, "squared", optim.Adam(net.parameters(), lr=0.01), epochs=300,
+            batch_size=100, rng=seed)
+        s = pruning.saliences(net, X, y, "squared")
+        by_s = pruning.deletion_curve(net, X, y, "squared", s, counts=[0, 1, 3])
+        by_m = pruning.deletion_curve(net, X, y, "squared", "magnitude", counts=[0, 1, 3])
+        ds, dm = by_s.loss[1:] - by_s.loss[0], by_m.loss[1:] - by_m.loss[0]
+        one_le += ds[0] <= dm[0]             # the same weight counts as not worse
+        one_2x += ds[0] < 0.5 * dm[0]        # with a margin: at most half the cost
+        three_lt += ds[1] < dm[1]
+    # measured: 9, 7 and 10 of 10 seeds
+    assert one_le >= 8 and one_2x >= 5 and three_lt >= 9
+
+
 # -- Optimal Brain Surgeon ----------------------------------------------------------------------
 def test_obs_is_exact_for_a_quadratic_and_never_above_obd():
     net, X, y = _least_squares_net(4)
@@ -731,8 +775,6 @@ def test_obs_is_exact_for_a_quadratic_and_never_above_obd():
     W[...] = w.reshape(W.shape)
     obd = 0.5 * np.diag(H) * w ** 2
     assert np.all(L <= obd * (1 + 1e-12))
-    mag = int(np.argmin(np.abs(w)))
-    assert obd[mag] >= obd.min() >= L.min()
     with pytest.raises(ValueError, match="not positive definite"):
         pruning.obs_saliences(np.zeros((3, 3)), np.ones(3))
     # symmetric to rounding passes, an asymmetric H is refused (tolerance 1e-8 of max |H|)
