@@ -216,6 +216,9 @@ def test_nadam_forms_one_vhat_reading_is_nag():
     lands on r["slide_one_vhat"] (tests/test_optim_reference.py runs 300 steps)."""
     r = D.nadam_forms()
     assert r["slide_one_vhat_is_nag"] and not r["slide_two_vhat_is_nag"]
+    # the reduction matters: with the denominator sqrt(Ghat) + eps kept it is not NAG
+    assert not r["slide_one_vhat_with_denominator_is_nag"]
+    assert r["slide_one_vhat_general"].has(sp.Symbol("Ghat", positive=True))
     w0, v0, eta, gam = 0.7, -0.3, 0.1, 0.9
     p = Parameter(np.array([w0]))
     opt = O.Nesterov([p], lr=eta, gamma=gam)

@@ -414,13 +414,20 @@ def nadam_forms() -> dict:
     look-ahead point; the slide's differs by ``"difference"`` (nonzero unless
     :math:`v = 0`), and so does plain momentum :math:`w - \eta v'` (the check can fail).
 
-    The slide's formula has two readings. Above (``"slide"``) the bracket's :math:`\hat v`
-    is the new average (two :math:`\hat v`'s: the old one in the look-ahead point). Read
-    with **one** :math:`\hat v`, the look-ahead point's, in both places
-    (``"slide_one_vhat"``, for a general gradient function :math:`g_L`), the slide's step
-    is exactly the slide's NAG in its look-ahead form, :math:`w' = w - \eta v'`,
-    :math:`v' = \gamma v + (1-\gamma) g_L(w - \eta\gamma v)` (``"slide_one_vhat_is_nag"``);
-    the two-:math:`\hat v` reading is not (``"slide_two_vhat_is_nag"`` is False).
+    The slide's formula has two one-gradient readings. Above (``"slide"``) the bracket's
+    :math:`\hat v` is the new average (two :math:`\hat v`'s: the old one in the look-ahead
+    point). Read with **one** :math:`\hat v`, the look-ahead point's, in both places, the
+    slide's step is written in general (``"slide_one_vhat_general"``, for a gradient
+    function :math:`g_L`, symbols :math:`\hat G`, :math:`\varepsilon` and bias factors
+    :math:`b_v, b_g` in :math:`\hat v = b_v v` and :math:`b_g(1-\gamma) g`; :math:`v` updated
+    with the look-ahead gradient, as Adam's formulas say); then the bias factors are set to 1
+    and the denominator :math:`\sqrt{\hat G}+\varepsilon` to 1 (``"slide_one_vhat"``, one
+    step). Two steps of that, from :math:`(w, v)`, are compared with two steps of the slide's
+    NAG in its look-ahead form, :math:`v' = \gamma v + (1-\gamma) g_L(w - \eta\gamma v)`,
+    :math:`w' = w - \eta v'` (``"slide_one_vhat_is_nag"``; two steps, so that the update of
+    :math:`v` is compared too). The two-:math:`\hat v` reading, reduced the same way, is not
+    NAG (``"slide_two_vhat_is_nag"`` is False), nor is the one-:math:`\hat v` reading with its
+    denominator kept (``"slide_one_vhat_with_denominator_is_nag"`` is False).
 
     Also: Dozat's bias factor of the momentum term is :math:`1/(1-\gamma^{k+1})`
     (the next step's), the slide's is :math:`1/(1-\gamma^k)`.
@@ -438,16 +445,40 @@ def nadam_forms() -> dict:
 
     dozat = step(w)
     slide = step(w - eta * gamma * v)
-    # the slide read with one vhat (the look-ahead point's, the previous average, in the
-    # bracket too), for any loss: a gradient function gL, not only the quadratic
+    # the slide's rule in general, one gradient per step, taken at the look-ahead point:
+    #   w' = w - eta (gamma vhat_b + b_g (1-gamma) g) / (sqrt(Ghat) + eps),
+    #   g = gL(w - eta gamma vhat_a),  v' = gamma v + (1-gamma) g  (Adam's update of v),
+    # with vhat_a = b_v v (the look-ahead point's) and vhat_b = vhat_a (one vhat) or
+    # b_v' v' (two vhats, the new average)
     gL = sp.Function("gL")
-    slide_one = w - eta * (gamma * v + (1 - gamma) * gL(w - eta * gamma * v))
-    # the slide's NAG, look-ahead form, from the same (w, v)
-    nag_v1 = gamma * v + (1 - gamma) * gL(w - eta * gamma * v)
-    nag_w1 = w - eta * nag_v1
-    # the two-vhat reading with the same gradient function
-    two_v1 = gamma * v + (1 - gamma) * gL(w - eta * gamma * v)
-    slide_two = w - eta * (gamma * two_v1 + (1 - gamma) * gL(w - eta * gamma * v))
+    Ghat, eps, b_v, b_v1, b_g = sp.symbols("Ghat varepsilon b_v b_v' b_g", positive=True)
+
+    def slide_step(w_, v_, one_vhat, reduce=True):
+        vhat_a = b_v * v_
+        g_ = gL(w_ - eta * gamma * vhat_a)
+        v_new = gamma * v_ + (1 - gamma) * g_
+        vhat_b = vhat_a if one_vhat else b_v1 * v_new
+        w_new = w_ - eta * (gamma * vhat_b + b_g * (1 - gamma) * g_) / (sp.sqrt(Ghat) + eps)
+        if reduce:  # bias factors 1, denominator sqrt(Ghat) + eps = 1
+            sub = {b_v: 1, b_v1: 1, b_g: 1, eps: 1 - sp.sqrt(Ghat)}
+        else:  # bias factors 1 only
+            sub = {b_v: 1, b_v1: 1, b_g: 1}
+        return sp.simplify(w_new.subs(sub)), sp.simplify(v_new.subs(sub))
+
+    def two_steps(step):
+        w1, v1_ = step(w, v)
+        return step(w1, v1_)
+
+    def nag_step(w_, v_):  # the slide's NAG, look-ahead form
+        v_new = gamma * v_ + (1 - gamma) * gL(w_ - eta * gamma * v_)
+        return w_ - eta * v_new, v_new
+
+    slide_one_general = slide_step(w, v, True, reduce=False)[0]
+    slide_one = slide_step(w, v, True)[0]
+    nag2 = two_steps(nag_step)
+    one2 = two_steps(lambda a, b: slide_step(a, b, True))
+    two2 = two_steps(lambda a, b: slide_step(a, b, False))
+    den2 = two_steps(lambda a, b: slide_step(a, b, True, reduce=False))
     # Nesterov's method, look-ahead form: the iterate theta whose look-ahead point is w
     theta = w + eta * gamma * v
     g = grad(theta - eta * gamma * v)  # the gradient at the look-ahead point (= w)
@@ -465,9 +496,11 @@ def nadam_forms() -> dict:
         "slide_is_nesterov": is_zero(slide - nesterov),
         "momentum_is_nesterov": is_zero(momentum - nesterov),
         "difference": diff,
+        "slide_one_vhat_general": slide_one_general,
         "slide_one_vhat": slide_one,
-        "slide_one_vhat_is_nag": is_zero(slide_one - nag_w1),
-        "slide_two_vhat_is_nag": is_zero(slide_two - nag_w1),
+        "slide_one_vhat_is_nag": all(is_zero(a - b) for a, b in zip(one2, nag2, strict=True)),
+        "slide_two_vhat_is_nag": is_zero(two2[0] - nag2[0]),
+        "slide_one_vhat_with_denominator_is_nag": is_zero(den2[0] - nag2[0]),
         "bias_factor_dozat": 1 / (1 - gamma ** (kk + 1)),
         "bias_factor_slide": 1 / (1 - gamma**kk),
         "bias_factors_differ": not is_zero(1 / (1 - gamma ** (kk + 1)) - 1 / (1 - gamma**kk)),
