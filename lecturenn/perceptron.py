@@ -312,7 +312,8 @@ def max_margin_direction(X, y, *, tol: float = 1e-10, max_iter: int = 100_000) -
         ``u`` (unit vector), ``gamma_lower`` :math:`= \min_i y_i\langle u, \tilde x_i\rangle`
         (the margin of the returned ``u``, a certified lower bound on :math:`\gamma^*`),
         ``gamma_upper`` :math:`= 1/\sqrt{2 D(\alpha)}` (a certified upper bound, by weak
-        duality :math:`\tfrac12\|v^*\|^2 \ge D(\alpha)`), and ``n_iter``.
+        duality :math:`\tfrac12\|v^*\|^2 \ge D(\alpha)`), ``alpha`` (the final multipliers,
+        :math:`\alpha \ge 0`, with :math:`v = \sum_i \alpha_i y_i \tilde x_i`) and ``n_iter``.
 
     Raises
     ------
@@ -362,4 +363,4 @@ def max_margin_direction(X, y, *, tol: float = 1e-10, max_iter: int = 100_000) -
     u = v / norm
     dual = float(alpha.sum() - 0.5 * v @ v)
     return {"u": u, "gamma_lower": float(np.min(margins) / norm),
-            "gamma_upper": float(1.0 / np.sqrt(2.0 * dual)), "n_iter": n_iter}
+            "gamma_upper": float(1.0 / np.sqrt(2.0 * dual)), "alpha": alpha, "n_iter": n_iter}

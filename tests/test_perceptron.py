@@ -196,3 +196,16 @@ def test_flags_and_numbers_are_checked_and_repr():
         max_margin_direction(X2, [0, 0, 0, 1], max_iter="a")
     with pytest.raises(ValueError, match="tol must be > 0, got -1"):
         max_margin_direction(X2, [0, 0, 0, 1], tol=-1)
+
+
+def test_max_margin_returns_its_multipliers():
+    """alpha >= 0 with v = sum_i alpha_i y_i x~_i along u, and gamma_upper = 1/sqrt(2 D(alpha))."""
+    X, y = separable_blobs()
+    mm = max_margin_direction(X, y)
+    Z = augment(X) * (2 * np.asarray(y) - 1)[:, None]
+    a = mm["alpha"]
+    assert a.shape == (len(X),) and np.all(a >= 0) and np.count_nonzero(a) >= 2
+    v = a @ Z
+    np.testing.assert_allclose(v / np.linalg.norm(v), mm["u"], rtol=0, atol=1e-12)
+    dual = a.sum() - v @ v / 2
+    assert mm["gamma_upper"] == pytest.approx(1 / np.sqrt(2 * dual), rel=1e-12)
