@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecturenn._validation import check_float_dtype, check_int, check_rng, describe, lookup
+from lecturenn._validation import (
+    check_bool,
+    check_float_dtype,
+    check_int,
+    check_rng,
+    check_shape,
+    describe,
+    lookup,
+)
 from lecturenn.activations import ACTIVATIONS, Activation, get_activation
 from lecturenn.layers import DenseCache, Layer, register_layer
 
@@ -70,6 +78,11 @@ class ActivationLayer(Layer):
         return list(self._act_params)
 
     def forward(self, x, train=False):
+        check_bool("train of ActivationLayer.forward", train)
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"x of ActivationLayer.forward must be a numpy array, got "
+                            f"{describe(x)}")
+        check_shape("x", x, (None, self.n_units), where=f"{self!r}.forward")
         out = self.activation.value(x)
         c = self.cache
         if c is None:
@@ -82,6 +95,11 @@ class ActivationLayer(Layer):
         c = self.cache
         if c is None:
             raise RuntimeError("ActivationLayer.backward called before forward")
+        if not isinstance(grad_out, np.ndarray):
+            raise TypeError(f"grad_out of ActivationLayer.backward must be a numpy array, got "
+                            f"{describe(grad_out)}")
+        check_shape("grad_out", grad_out, c.S.shape,
+                    where=f"{self!r}.backward (the shape of the last forward's output)")
         act = self.activation
         if self._act_params:
             act.backward_params(c.S, grad_out)

@@ -43,10 +43,11 @@ the means over the training batches, :math:`\mathbb E[\mu_B]` and
 :math:`\frac{m}{m-1}\mathbb E[\sigma_B^2]`, computed after training with the weights fixed.
 We do what PyTorch does: the same unbiased correction :math:`\frac{m}{m-1}`, but averaged
 exponentially during training (one pass, no second sweep over the data, and the average
-follows the statistics as the weights move); ``momentum=None`` gives the plain mean over
-all batches seen, which after a pass over the training batches with frozen weights **is**
-the paper's estimate. The normalization in training mode always uses the biased
-:math:`\sigma_B^2`.
+follows the statistics as the weights move). The paper itself proposes moving averages for
+this (section 3.1: with them one can track the accuracy of a model as it trains);
+``momentum=None`` gives the plain mean over all batches seen, which after a pass over the
+training batches with frozen weights **is** the paper's estimate. The normalization in
+training mode always uses the biased :math:`\sigma_B^2`.
 
 **Backward** (derived in :mod:`lecturenn.derivations.batchnorm` from the full Jacobian of a
 batch of 3, and checked by finite differences and against ``torch.nn.BatchNorm1d``): with
@@ -71,11 +72,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from lecturenn._validation import (
+    all_finite,
+    check_bool,
     check_float_dtype,
     check_in_range,
     check_int,
     check_positive,
     check_rng,
+    check_shape,
     describe,
 )
 from lecturenn.activation_layer import ActivationLayer
@@ -95,12 +99,11 @@ def _check_momentum(name: str, momentum):
     if isinstance(momentum, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number in (0, 1] or None, got "
                         f"{describe(momentum)}")
-    value = check_in_range(name, momentum, 0.0, 1.0)
-    if value == 0.0:
-        raise ValueError(f"{name} = 0 would never update the running statistics; give a "
-                         "number in (0, 1] (PyTorch's default 0.1) or None (the mean over "
-                         "all batches)")
-    return value
+    try:  # rho = 0 would never update the running statistics; rho = 1 keeps the last batch's
+        return check_in_range(name, momentum, 0.0, 1.0, closed_low=False, closed_high=True)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (PyTorch's default 0.1; None: the mean over all batches "
+                         "seen)") from None
 
 
 class BatchNormCache:
@@ -156,8 +159,12 @@ class BatchNorm(Layer):
     running_mean, running_var : Parameter
         The buffers :math:`\bar\mu` (zeros) and :math:`\bar\sigma^2` (ones): saved with the
         weights, not trained (:meth:`buffers`).
+    num_batches_tracked : Parameter
+        The buffer counting the training batches seen (PyTorch's ``num_batches_tracked``),
+        saved with the running statistics, so that ``momentum=None`` goes on with the right
+        divisor after :meth:`~lecturenn.network.Network.save` and ``load``.
     n_batches : int
-        The number of training batches seen (the divisor of ``momentum=None``).
+        ``num_batches_tracked`` as an ``int`` (read only; :meth:`reset_running_stats`).
 
     Examples
     --------
@@ -176,7 +183,7 @@ class BatchNorm(Layer):
         self.n_units = check_int("n_units of BatchNorm", n_units, minimum=1)
         self.n_in = self.n_out = self.n_units
         self.eps = check_positive("eps of BatchNorm", eps)
-        self.momentum = _check_momentum("momentum of BatchNorm", momentum)
+        self.momentum = momentum  # checked by the property
         check_rng(rng)
         self.dtype = check_float_dtype("dtype of BatchNorm", dtype)
         H = self.n_units
@@ -184,19 +191,51 @@ class BatchNorm(Layer):
         self.beta = Parameter(np.zeros(H, dtype=self.dtype), name="beta")
         self.running_mean = Parameter(np.zeros(H, dtype=self.dtype), name="running_mean")
         self.running_var = Parameter(np.ones(H, dtype=self.dtype), name="running_var")
-        self.n_batches = 0
+        self.num_batches_tracked = Parameter(np.zeros((), dtype=self.dtype),
+                                             name="num_batches_tracked")
         self.cache: BatchNormCache | None = None
+
+    @property
+    def momentum(self) -> float | None:
+        r""":math:`\rho \in (0, 1]` or ``None``; checked when set."""
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, value) -> None:
+        self._momentum = _check_momentum("momentum of BatchNorm", value)
+
+    @property
+    def n_batches(self) -> int:
+        """The number of training batches seen (the divisor of ``momentum=None``)."""
+        return int(self.num_batches_tracked.data)
+
+    def reset_running_stats(self) -> None:
+        r"""Start the running statistics afresh: :math:`\bar\mu = 0`, :math:`\bar\sigma^2 = 1`,
+        no batch seen (PyTorch's ``reset_running_stats``); :math:`\gamma, \beta` are kept."""
+        self.running_mean.data[...] = 0.0
+        self.running_var.data[...] = 1.0
+        self.num_batches_tracked.data[...] = 0.0
 
     def parameters(self) -> list[Parameter]:
         return [self.gamma, self.beta]
 
     def buffers(self) -> list[Parameter]:
-        """The running statistics :math:`\\bar\\mu`, :math:`\\bar\\sigma^2` (not trained)."""
-        return [self.running_mean, self.running_var]
+        """The running statistics :math:`\\bar\\mu`, :math:`\\bar\\sigma^2` and the batch count
+        (not trained)."""
+        return [self.running_mean, self.running_var, self.num_batches_tracked]
 
     # -- forward and backward ----------------------------------------------------------
     def forward(self, x, train=False):
+        train = check_bool("train of BatchNorm.forward", train)
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"x of BatchNorm.forward must be a numpy array, got {describe(x)}")
+        check_shape("x", x, (None, self.n_units), where=f"{self!r}.forward")
+        x = x.astype(self.dtype, copy=False)  # the output has the layer's dtype
         if train:
+            if not all_finite(x):
+                raise ValueError(
+                    f"x of {self!r}.forward in training mode holds NaN or infinity: the "
+                    "running statistics would stay NaN for good")
             m = x.shape[0]
             if m < 2:
                 raise ValueError(
@@ -220,7 +259,7 @@ class BatchNorm(Layer):
         return x_hat * self.gamma.data + self.beta.data
 
     def _update_running(self, mu, var, m) -> None:
-        self.n_batches += 1
+        self.num_batches_tracked.data += 1.0
         rho = self.momentum if self.momentum is not None else 1.0 / self.n_batches
         rm, rv = self.running_mean.data, self.running_var.data
         rm *= 1.0 - rho
@@ -232,7 +271,12 @@ class BatchNorm(Layer):
         c = self.cache
         if c is None:
             raise RuntimeError("BatchNorm.backward called before forward")
-        g, xh = grad_out, c.x_hat
+        if not isinstance(grad_out, np.ndarray):
+            raise TypeError(f"grad_out of BatchNorm.backward must be a numpy array, got "
+                            f"{describe(grad_out)}")
+        check_shape("grad_out", grad_out, c.x_hat.shape,
+                    where=f"{self!r}.backward (the shape of the last forward's output)")
+        g, xh = grad_out.astype(self.dtype, copy=False), c.x_hat
         sum_g = g.sum(axis=0)
         sum_gx = np.einsum("ij,ij->j", g, xh)
         self.gamma.grad = sum_gx.astype(self.dtype, copy=False)
@@ -281,7 +325,7 @@ class BatchNorm(Layer):
     def buffer_shapes(cls, cfg: dict) -> dict:
         r""":math:`\bar\mu` and :math:`\bar\sigma^2`, each ``(n_units,)``."""
         H = cls._check_config(cfg)
-        return {"running_mean": (H,), "running_var": (H,)}
+        return {"running_mean": (H,), "running_var": (H,), "num_batches_tracked": ()}
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_units}, eps={self.eps:g}, momentum={self.momentum})"
@@ -303,7 +347,8 @@ def batchnorm_network(sizes: Sequence[int], placement: str = "before", activatio
     Parameters
     ----------
     sizes : sequence of int
-        The widths :math:`[H_0, \dots, H_L]`, at least two.
+        The widths :math:`[H_0, \dots, H_L]`, at least three (a network without a hidden
+        layer would have no :class:`BatchNorm`).
     placement : str, optional
         ``"before"`` (default) or ``"after"`` the nonlinearity.
     activation, output, rng, dtype, init
@@ -336,8 +381,9 @@ def batchnorm_network(sizes: Sequence[int], placement: str = "before", activatio
         raise TypeError(f"sizes of batchnorm_network must be a list of widths [H_0, ..., H_L], "
                         f"got {describe(sizes)}")
     sizes = list(sizes)
-    if len(sizes) < 2:
-        raise ValueError(f"sizes of batchnorm_network needs at least [H_0, H_1], got {sizes}")
+    if len(sizes) < 3:
+        raise ValueError(f"sizes of batchnorm_network needs at least one hidden layer, "
+                         f"[H_0, H_1, H_2], got {sizes}: without one there is no BatchNorm")
     sizes = [check_int(f"sizes[{i}] of batchnorm_network (the width H_{i})", h, minimum=1)
              for i, h in enumerate(sizes)]
     plain = Network(sizes, activation=activation, output=output, rng=rng, dtype=dtype,

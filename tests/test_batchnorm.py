@@ -280,7 +280,8 @@ def test_save_load_keeps_parameters_and_running_statistics(tmp_path, placement):
     back = load(path)
     assert back.config() == net.config()
     names = [n for n, _ in net.named_buffers()]
-    assert names == ["layers.1.running_mean", "layers.1.running_var"]
+    assert names == ["layers.1.running_mean", "layers.1.running_var",
+                     "layers.1.num_batches_tracked"]
     for (n1, a), (n2, b) in zip(net.named_arrays(), back.named_arrays(), strict=True):
         assert n1 == n2
         np.testing.assert_array_equal(a.data, b.data)
@@ -320,7 +321,8 @@ def test_config_round_trip_and_parameter_shapes():
     assert again.config() == cfg
     args = {k: v for k, v in cfg.items() if k != "type"}
     assert BatchNorm.parameter_shapes(args) == {"gamma": (4,), "beta": (4,)}
-    assert BatchNorm.buffer_shapes(args) == {"running_mean": (4,), "running_var": (4,)}
+    assert BatchNorm.buffer_shapes(args) == {"running_mean": (4,), "running_var": (4,),
+                                             "num_batches_tracked": ()}
     act = ActivationLayer(3, "prelu")
     args = {k: v for k, v in act.config().items() if k != "type"}
     assert ActivationLayer.parameter_shapes(args) == {"alpha": (3,)}
@@ -368,7 +370,9 @@ def test_wrong_width_and_nan_are_refused():
     ({"n_units": 2.5}, TypeError, "n_units of BatchNorm"),
     ({"n_units": 3, "eps": 0.0}, ValueError, "eps of BatchNorm"),
     ({"n_units": 3, "eps": -1.0}, ValueError, "eps of BatchNorm"),
-    ({"n_units": 3, "momentum": 0.0}, ValueError, "momentum of BatchNorm = 0 would never"),
+    ({"n_units": 3, "momentum": 0.0}, ValueError,
+     r"momentum of BatchNorm must lie in \(0\.0, 1\.0\]"),
+    ({"n_units": 3, "momentum": -0.1}, ValueError, r"must lie in \(0\.0, 1\.0\]"),
     ({"n_units": 3, "momentum": 1.5}, ValueError, "momentum of BatchNorm"),
     ({"n_units": 3, "momentum": True}, TypeError, "momentum of BatchNorm"),
     ({"n_units": 3, "dtype": np.int64}, TypeError, "dtype of BatchNorm"),
@@ -407,7 +411,8 @@ def test_batchnorm_network_errors():
     (None, TypeError, "sizes of batchnorm_network must be a list of widths"),
     ("abc", TypeError, "sizes of batchnorm_network must be a list of widths"),
     (np.ones((2, 2)), TypeError, "sizes of batchnorm_network must be a list of widths"),
-    ([3], ValueError, r"sizes of batchnorm_network needs at least \[H_0, H_1\]"),
+    ([3], ValueError, r"sizes of batchnorm_network needs at least one hidden layer"),
+    ([2, 3], ValueError, "without one there is no BatchNorm"),
     ([3, 0, 2], ValueError, r"sizes\[1\] of batchnorm_network"),
     ([3, 2.5, 2], TypeError, r"sizes\[1\] of batchnorm_network"),
 ])
@@ -445,3 +450,125 @@ def test_weight_gradient_before_batchnorm_is_orthogonal_to_the_weights_and_shrin
     W, g = plain.layers[0].W.data[1:], plain.layers[0].W.grad[1:]
     cos = np.sum(W * g, axis=0) / (np.linalg.norm(W, axis=0) * np.linalg.norm(g, axis=0))
     assert np.max(np.abs(cos)) > 1e-2
+
+
+# ------------------------------------------------ review fixes (issue 12, reviewer's findings)
+
+
+def test_momentum_one_is_accepted_and_keeps_the_last_batch_as_torch():
+    """rho = 1 is in the documented (0, 1] and valid in PyTorch: the running statistics are
+    the last batch's mean and unbiased variance."""
+    bn = BatchNorm(3, momentum=1.0)
+    t = torch.nn.BatchNorm1d(3, momentum=1.0, dtype=torch.float64)
+    for s in range(2):
+        x = _batch(s, n=6, H=3)
+        bn.forward(x, train=True)
+        t.train()(torch.from_numpy(x))
+    np.testing.assert_allclose(bn.running_mean.data, x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.data, x.var(axis=0, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.data, t.running_var.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("value, exc, match", [
+    (5, ValueError, r"momentum of BatchNorm must lie in \(0\.0, 1\.0\], got 5"),
+    (0, ValueError, r"momentum of BatchNorm must lie in \(0\.0, 1\.0\]"),
+    ("0.1", TypeError, "momentum of BatchNorm must be a real number"),
+    (False, TypeError, "momentum of BatchNorm must be a real number in"),
+])
+def test_setting_a_bad_momentum_is_refused_and_changes_nothing(value, exc, match):
+    bn = BatchNorm(2, momentum=0.3)
+    with pytest.raises(exc, match=match):
+        bn.momentum = value
+    assert bn.momentum == 0.3
+    bn.momentum = None
+    assert bn.momentum is None
+
+
+def test_batch_count_is_saved_so_momentum_none_continues_the_mean(tmp_path):
+    """The count is a buffer (PyTorch's num_batches_tracked): after save/load the plain mean
+    over all batches goes on; without it the next batch would replace the running mean."""
+    net = batchnorm_network([3, 4, 2], "before", "tanh", momentum=None, rng=1)
+    batches = [_batch(s, n=6, H=3) for s in range(5)]
+    for x in batches[:3]:
+        net.train()(x)
+    back = load(save(net, tmp_path / "bn"))
+    bn, bn2 = net.layers[1], back.layers[1]
+    assert bn2.n_batches == bn.n_batches == 3
+    for x in batches[3:]:
+        net.train()(x)
+        back.train()(x)
+    np.testing.assert_array_equal(bn2.running_mean.data, bn.running_mean.data)
+    assert bn2.n_batches == 5
+    hidden = [net.layers[0](x) for x in batches]  # the inputs of the BatchNorm
+    np.testing.assert_allclose(bn2.running_mean.data,
+                               np.mean([h.mean(axis=0) for h in hidden], axis=0), rtol=1e-12)
+
+
+def test_reset_running_stats_matches_torch_and_restarts_the_mean():
+    bn = BatchNorm(3, momentum=None)
+    t = torch.nn.BatchNorm1d(3, momentum=None, dtype=torch.float64)
+    for s in range(3):
+        bn.forward(_batch(s, n=5, H=3), train=True)
+        t.train()(torch.from_numpy(_batch(s, n=5, H=3)))
+    gamma = bn.gamma.data.copy()
+    bn.reset_running_stats()
+    t.reset_running_stats()
+    assert bn.n_batches == 0 == int(t.num_batches_tracked)
+    np.testing.assert_array_equal(bn.running_mean.data, t.running_mean.numpy())
+    np.testing.assert_array_equal(bn.running_var.data, t.running_var.numpy())
+    np.testing.assert_array_equal(bn.gamma.data, gamma)
+    x = _batch(7, n=5, H=3)
+    bn.forward(x, train=True)
+    np.testing.assert_allclose(bn.running_mean.data, x.mean(axis=0), rtol=1e-12)
+
+
+def _bad_input_calls():
+    bn, act, prelu = BatchNorm(3), ActivationLayer(3, "relu"), ActivationLayer(3, "prelu")
+    x = _batch(0, n=4, H=3)
+    return [
+        (lambda: bn.forward(np.ones((4, 1)), train=True), ValueError,
+         r"x in BatchNorm\(3.*\.forward must have shape \(n, 3\), got \(4, 1\)"),
+        (lambda: bn.forward(np.ones((4, 1))), ValueError, r"must have shape \(n, 3\)"),
+        (lambda: bn.forward(np.ones(3), train=True), ValueError, r"must have shape \(n, 3\)"),
+        (lambda: bn.forward([[1.0, 2.0, 3.0]] * 2, train=True), TypeError,
+         "x of BatchNorm.forward must be a numpy array"),
+        (lambda: bn.forward(x, train="no"), TypeError,
+         "train of BatchNorm.forward must be True or False"),
+        (lambda: bn.forward(np.where(x > 0, x, np.inf), train=True), ValueError,
+         "in training mode holds NaN or infinity"),
+        (lambda: (bn.forward(x, train=True), bn.backward(np.ones((4, 2))))[1], ValueError,
+         r"grad_out in BatchNorm\(3.*\.backward .* must have shape \(4, 3\), got \(4, 2\)"),
+        (lambda: act.forward(np.ones((2, 5))), ValueError,
+         r"x in ActivationLayer\(3, 'relu'\)\.forward must have shape \(n, 3\)"),
+        (lambda: prelu.forward(np.ones((2, 1))), ValueError, r"must have shape \(n, 3\)"),
+        (lambda: act.forward(x, train="no"), TypeError,
+         "train of ActivationLayer.forward must be True or False"),
+        (lambda: (act.forward(x), act.backward(np.ones((4, 1))))[1], ValueError,
+         r"grad_out in ActivationLayer.* must have shape \(4, 3\), got \(4, 1\)"),
+    ]
+
+
+@pytest.mark.parametrize("k", range(11))
+def test_bad_input_is_refused_naming_the_argument(k):
+    call, exc, match = _bad_input_calls()[k]
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_refused_training_input_does_not_touch_the_running_statistics():
+    bn = BatchNorm(3)
+    for bad in (np.ones((4, 1)), np.full((4, 3), np.nan)):
+        with pytest.raises(ValueError):
+            bn.forward(bad, train=True)
+    np.testing.assert_array_equal(bn.running_mean.data, np.zeros(3))
+    np.testing.assert_array_equal(bn.running_var.data, np.ones(3))
+    assert bn.n_batches == 0
+
+
+def test_float32_layer_returns_float32_for_float64_input():
+    """The docstring's promise: the output has the layer's dtype."""
+    bn = BatchNorm(3, dtype=np.float32)
+    x = _batch(0, H=3)  # float64
+    y = bn.forward(x, train=True)
+    assert y.dtype == np.float32 and bn.forward(x).dtype == np.float32
+    assert bn.backward(np.ones_like(x)).dtype == np.float32

@@ -84,3 +84,12 @@ def test_batch_symbols_refuses_a_batch_of_one():
     import pytest
     with pytest.raises(ValueError, match="m \\(the batch size\\) must be an int >= 2"):
         d.batch_symbols(1)
+
+
+def test_compensation_gamma_sqrt_var_eps_beta_mu_gives_the_identity():
+    """The slide's «Компенсация»: gamma = sqrt(sigma^2 + eps), beta = mu undo the normalization
+    (Ioffe and Szegedy, section 3); gamma = sigma or beta = 0 do not."""
+    assert d.check_compensation() is True
+    assert d.check_compensation(m=4) is True
+    assert d.check_compensation(claimed_gamma=lambda v, e: sp.sqrt(v)) is False
+    assert d.check_compensation(claimed_beta=lambda mu: 0) is False

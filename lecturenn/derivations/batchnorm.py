@@ -47,6 +47,7 @@ __all__ = [
     "check_backward",
     "check_parameter_gradients",
     "check_output_moments",
+    "check_compensation",
     "check_scale_invariance",
     "check_weight_gradient_orthogonal",
     "check_constant_feature",
@@ -127,7 +128,10 @@ def check_backward(m: int = 3, claimed: Callable | None = None) -> bool:
 def check_parameter_gradients(m: int = 3) -> bool:
     r"""Prove :math:`\partial Q/\partial\gamma = \sum_i g_i\hat u_i` and
     :math:`\partial Q/\partial\beta = \sum_i g_i` for :math:`Q = \sum_i g_i y_i` (the linear
-    part of any loss at the current point)."""
+    part of any loss at the current point).
+
+    A smoke test of the definitions, not evidence: :math:`y = \gamma\hat u + \beta` is linear
+    in :math:`\gamma, \beta`, so these are the coefficients by construction."""
     u = batch_symbols(m)
     g = batch_symbols(m, "g")
     f = batchnorm_expr(u)
@@ -150,6 +154,24 @@ def check_output_moments(m: int = 3, claimed_var: Callable | None = None) -> boo
     claimed_var = ((lambda v: gamma**2 * v / (v + epsilon)) if claimed_var is None
                    else claimed_var)
     return bool(_zero(mean_y - beta) and _zero(var_y - claimed_var(f["var"])))
+
+
+def check_compensation(m: int = 3, claimed_gamma: Callable | None = None,
+                       claimed_beta: Callable | None = None) -> bool:
+    r"""Prove the purpose of :math:`\gamma, \beta` (Ioffe and Szegedy, section 3: the
+    transform "can represent the identity transform"): with
+    :math:`\gamma = \sqrt{\sigma^2 + \varepsilon}` and :math:`\beta = \mu` of the batch,
+    :math:`y_i = u_i` for every object of a batch of ``m``.
+
+    ``claimed_gamma(var, eps)`` and ``claimed_beta(mu)`` replace the two choices (e.g.
+    :math:`\gamma = \sigma`, which fails for :math:`\varepsilon > 0`).
+    """
+    u = batch_symbols(m)
+    f = batchnorm_expr(u)
+    cg = (lambda v, e: sp.sqrt(v + e)) if claimed_gamma is None else claimed_gamma
+    cb = (lambda mu: mu) if claimed_beta is None else claimed_beta
+    g, b = cg(f["var"], epsilon), cb(f["mu"])
+    return all(_zero(yi.subs({gamma: g, beta: b}) - ui) for yi, ui in zip(f["y"], u, strict=True))
 
 
 def check_scale_invariance(m: int = 3) -> dict[str, bool]:
