@@ -162,9 +162,8 @@ class BatchNorm(Layer):
     num_batches_tracked : Parameter
         The buffer counting the training batches seen (PyTorch's ``num_batches_tracked``),
         saved with the running statistics, so that ``momentum=None`` goes on with the right
-        divisor after :meth:`~lecturenn.network.Network.save` and ``load``.
-    n_batches : int
-        ``num_batches_tracked`` as an ``int`` (read only; :meth:`reset_running_stats`).
+        divisor after :meth:`~lecturenn.network.Network.save` and ``load``; as an ``int``:
+        :attr:`n_batches` (read only; :meth:`reset_running_stats` sets it to 0).
 
     Examples
     --------
