@@ -41,6 +41,9 @@ module                         slides
 ``lecturenn.pruning``          «Прореживание сети (OBD — Optimal Brain Damage)»: the Hessian's
                                diagonal by a second backward pass, saliences, masks, the
                                slide's pruning loop, feature selection, Optimal Brain Surgeon
+``lecturenn.splines``          «Имеет ли теорема Колмогорова отношение к нейросетям?»: the
+                               one-dimensional B-splines of a KAN (Cox–de Boor, derivatives,
+                               least-squares fit, the policy outside the grid)
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 

@@ -11,6 +11,7 @@ MODULES = ["activations", "activation_layer", "batchnorm", "boolean", "data", "g
            "neuron", "optim", "optim.sgd", "optim.momentum", "optim.combined", "optim.clipping",
            "optim.groups",
            "parameter", "perceptron",
+           "splines",
            "training"]
 
 

@@ -10,6 +10,7 @@ module                                   what it derives
 ``lecturenn.derivations.backprop``       the BackProp recurrence and its cost
 ``lecturenn.derivations.optimizers``     momentum, adaptive steps, gradient clipping
 ``lecturenn.derivations.pruning``        the OBD salience, second derivatives, the recurrence
+``lecturenn.derivations.splines``        B-splines: partition of unity, support, derivative
 =======================================  ================================================
 """
 
@@ -21,7 +22,16 @@ from lecturenn.derivations import (
     neurons,
     optimizers,
     pruning,
+    splines,
 )
 
-__all__ = ["activations", "approximation", "backprop", "losses", "neurons", "optimizers",
-           "pruning"]
+__all__ = [
+    "activations",
+    "approximation",
+    "backprop",
+    "losses",
+    "neurons",
+    "optimizers",
+    "pruning",
+    "splines",
+]
