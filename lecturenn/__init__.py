@@ -43,7 +43,9 @@ module                         slides
                                slide's pruning loop, feature selection, Optimal Brain Surgeon
 ``lecturenn.splines``          «Имеет ли теорема Колмогорова отношение к нейросетям?»: the
                                one-dimensional B-splines of a KAN (Cox–de Boor, derivatives,
-                               least-squares fit, the policy outside the grid)
+                               least-squares fit, the policy outside the grid);
+                               ``lecturenn.kan``: the ``KANLayer`` (hand-written BackProp),
+                               the ``KAN`` builder, grid update and extension
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 
@@ -70,6 +72,7 @@ from lecturenn.batchnorm import BatchNorm, batchnorm_network
 from lecturenn.boolean import and_neuron, compile_dnf, not_neuron, or_neuron, xor_network
 from lecturenn.dropout import Dropout, dropout_network
 from lecturenn.gradcheck import check_gradients
+from lecturenn.kan import KAN, KANLayer
 from lecturenn.layers import Dense
 from lecturenn.losses import (
     AbsoluteError,
@@ -123,6 +126,8 @@ __all__ = [
     "EpsilonInsensitive",
     "HingeLoss",
     "Identity",
+    "KAN",
+    "KANLayer",
     "LeakyReLU",
     "LogisticLoss",
     "Momentum",

@@ -12,6 +12,7 @@ MODULES = ["activations", "activation_layer", "batchnorm", "boolean", "data", "g
            "optim.groups",
            "parameter", "perceptron",
            "splines",
+           "kan",
            "training"]
 
 

@@ -11,6 +11,7 @@ module                                   what it derives
 ``lecturenn.derivations.optimizers``     momentum, adaptive steps, gradient clipping
 ``lecturenn.derivations.pruning``        the OBD salience, second derivatives, the recurrence
 ``lecturenn.derivations.splines``        B-splines: partition of unity, support, derivative
+``lecturenn.derivations.kan``            the gradients of a KAN layer
 =======================================  ================================================
 """
 
@@ -18,6 +19,7 @@ from lecturenn.derivations import (
     activations,
     approximation,
     backprop,
+    kan,
     losses,
     neurons,
     optimizers,
@@ -29,6 +31,7 @@ __all__ = [
     "activations",
     "approximation",
     "backprop",
+    "kan",
     "losses",
     "neurons",
     "optimizers",
