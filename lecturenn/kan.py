@@ -82,7 +82,7 @@ from lecturenn._validation import (
 from lecturenn.activations import SiLU
 from lecturenn.layers import Layer, register_layer
 from lecturenn.parameter import Parameter
-from lecturenn.splines import _cox_de_boor, extend_grid, uniform_grid
+from lecturenn.splines import _local_basis, extend_grid, uniform_grid
 
 __all__ = ["KANLayer", "KANCache", "KAN", "refine_network", "update_network_grids",
            "kan_inputs"]
@@ -196,7 +196,7 @@ class KANLayer(Layer):
             c = np.empty((self.n_in, self.n_out, M))
             for i in range(self.n_in):
                 pts = self.knots[i, self.k:self.k + self.G + 1].astype(np.float64)
-                A = _cox_de_boor(pts, self.knots[i].astype(np.float64), self.k, False)
+                A = _local_basis(pts, self.knots[i].astype(np.float64), self.k, False)
                 c[i] = np.linalg.lstsq(A, noise[:, i, :], rcond=None)[0].T
             scale = 1.0 / np.sqrt(self.n_in)
             w_b = gen.uniform(-1.0, 1.0, size=(self.n_in, self.n_out)) * scale
@@ -224,7 +224,7 @@ class KANLayer(Layer):
     def basis(self, x, derivative: bool = False):
         r"""The basis :math:`B_m(x_{ni})` of the layer's grids, ``(n, n_in, G + k)``
         (and :math:`B'_m(x_{ni})` if ``derivative``); ``x`` is trusted."""
-        return _cox_de_boor(x, self.knots, self.k, derivative)
+        return _local_basis(x, self.knots, self.k, derivative)
 
     def _spline_matrix(self):
         # C[(i, m), j] = w_s[i, j] c[i, j, m]
@@ -289,7 +289,7 @@ class KANLayer(Layer):
         c = np.empty((self.n_in, self.n_out, G + self.k), dtype=np.float64)
         x64, t64 = x.astype(np.float64), knots.astype(np.float64)
         for i in range(self.n_in):
-            A = _cox_de_boor(x64[:, i], t64[i], self.k, False)
+            A = _local_basis(x64[:, i], t64[i], self.k, False)
             c[i] = np.linalg.lstsq(A, targets[:, i, :].astype(np.float64), rcond=None)[0].T
         return c
 

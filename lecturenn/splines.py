@@ -55,7 +55,10 @@ The right end :math:`x = t_{G+k}` gets zero (half-open indicators): for :math:`k
 that is also the limit from the left, so nothing jumps.
 
 Everything here takes one grid or one grid per input column (a KAN layer has one per
-input), batch-first.
+input), batch-first. The functions evaluate only the :math:`k + 1` B-splines that do not
+vanish at each point (de Boor's triangular scheme, :math:`O(k^2)` per point); the full
+recursion above, over all :math:`G + k` of them, is kept as the reference the tests compare
+it with.
 """
 
 from __future__ import annotations
@@ -198,6 +201,74 @@ def _cox_de_boor(x, t, k, derivative):
     return B, dB
 
 
+
+def _local_basis(x, t, k, derivative):
+    """The same arrays as :func:`_cox_de_boor`, computing only the :math:`k + 1` B-splines
+    that do not vanish at each point (de Boor's triangular scheme; Piegl and Tiller, *The
+    NURBS Book*, algorithm A2.2), then scattering them into the full array; no checks.
+
+    Cost :math:`O(k^2)` per point instead of :math:`O(k(G + k))`. The knots are padded with
+    :math:`k` more on each side so that every index exists; a B-spline that would use a
+    padded knot is outside the real basis and dropped (each :math:`B_m` depends on
+    :math:`t_m, \\dots, t_{m+k+1}` only). Tested against :func:`_cox_de_boor`, SymPy and scipy.
+    """
+    one = x.ndim == 1
+    if one:
+        x, t = x[:, None], t[None, :]
+    n, d = x.shape
+    K = t.shape[1]
+    M = K - k - 1
+    h0 = t[:, 1:2] - t[:, :1]
+    h1 = t[:, -1:] - t[:, -2:-1]
+    steps = np.arange(1, k + 1, dtype=t.dtype)
+    tp = np.concatenate([t[:, :1] - h0 * steps[::-1], t, t[:, -1:] + h1 * steps], axis=1)
+    j = np.empty((n, d), dtype=np.intp)
+    for i in range(d):
+        j[:, i] = np.searchsorted(t[i], x[:, i], side="right") - 1
+    inside = (j >= 0) & (j <= K - 2)
+    j = np.where(inside, j, 0)
+    jj = j + k
+    rows = np.arange(d)
+    N = [inside.astype(x.dtype)]  # zero outside: every value below is then zero
+    left, right = [None], [None]
+    prevN = N
+    for p in range(1, k + 1):
+        left.append(x - tp[rows, jj + 1 - p])
+        right.append(tp[rows, jj + p] - x)
+        saved = np.zeros_like(x)
+        new = []
+        for r in range(p):
+            temp = N[r] / (right[r + 1] + left[p - r])
+            new.append(saved + right[r + 1] * temp)
+            saved = left[p - r] * temp
+        new.append(saved)
+        prevN = N
+        N = new
+    # N[r] = B_{j-k+r,k}: write into a padded array whose column j + r is B_{j-k+r}
+    width = M + 2 * k
+    flat = (np.arange(n * d) * width).reshape(n, d) + j
+    Bp = np.zeros(n * d * width, dtype=x.dtype)
+    for r in range(k + 1):
+        Bp[flat + r] = N[r]
+    B = Bp.reshape(n, d, width)[:, :, k:k + M]
+    if not derivative:
+        return B[:, 0] if one else B
+    dBp = np.zeros_like(Bp)
+    if k > 0:
+        for r in range(k + 1):
+            ia = jj + r - k  # padded index of t_m, m = j - k + r
+            val = 0.0
+            if r >= 1:
+                val = prevN[r - 1] / (tp[rows, ia + k] - tp[rows, ia])
+            if r < k:
+                val = val - prevN[r] / (tp[rows, ia + k + 1] - tp[rows, ia + 1])
+            dBp[flat + r] = k * val
+    dB = dBp.reshape(n, d, width)[:, :, k:k + M]
+    if one:
+        return B[:, 0], dB[:, 0]
+    return B, dB
+
+
 def bspline_basis(x, knots, k: int = 3) -> np.ndarray:
     r"""The B-splines :math:`B_{m,k}(x)` of degree :math:`k` on ``knots`` (Cox–de Boor).
 
@@ -231,7 +302,7 @@ def bspline_basis(x, knots, k: int = 3) -> np.ndarray:
     ((3, 7), True)
     """
     x, t, k = _x_and_knots(x, knots, k)
-    return _cox_de_boor(x, t, k, False)
+    return _local_basis(x, t, k, False)
 
 
 def bspline_basis_and_derivative(x, knots, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +319,7 @@ def bspline_basis_and_derivative(x, knots, k: int = 3) -> tuple[np.ndarray, np.n
     :math:`k \ge 2` is continuous; for :math:`k = 1` it is the right-hand derivative.
     """
     x, t, k = _x_and_knots(x, knots, k)
-    return _cox_de_boor(x, t, k, True)
+    return _local_basis(x, t, k, True)
 
 
 def _check_coef(coef, n_b, knots):
@@ -270,9 +341,9 @@ def spline_value(x, knots, coef, k: int = 3, derivative: bool = False):
     x, t, k = _x_and_knots(x, knots, k)
     coef = _check_coef(coef, t.shape[-1] - k - 1, t)
     if derivative:
-        B, dB = _cox_de_boor(x, t, k, True)
+        B, dB = _local_basis(x, t, k, True)
         return (B * coef).sum(axis=-1), (dB * coef).sum(axis=-1)
-    return (_cox_de_boor(x, t, k, False) * coef).sum(axis=-1)
+    return (_local_basis(x, t, k, False) * coef).sum(axis=-1)
 
 
 def fit_spline(x, y, knots, k: int = 3, ridge: float = 0.0) -> np.ndarray:
@@ -315,7 +386,7 @@ def fit_spline(x, y, knots, k: int = 3, ridge: float = 0.0) -> np.ndarray:
     ridge = check_real("ridge", ridge)
     if ridge < 0:
         raise ValueError(f"ridge must be >= 0, got {ridge!r}")
-    A = _cox_de_boor(x.astype(t.dtype, copy=False), t, k, False)
+    A = _local_basis(x.astype(t.dtype, copy=False), t, k, False)
     if ridge > 0:
         nb = A.shape[1]
         A = np.vstack([A, np.sqrt(ridge) * np.eye(nb, dtype=A.dtype)])

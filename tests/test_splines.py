@@ -179,3 +179,20 @@ def test_float32_kept():
 def test_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 4])
+def test_local_scheme_equals_the_full_recursion(k):
+    # the package evaluates only the k + 1 non-zero B-splines at each point (de Boor's
+    # triangular scheme); the full Cox-de Boor recursion of the docstring is the reference
+    rng = np.random.default_rng(20 + k)
+    t = np.stack([S.extend_grid(np.sort(rng.uniform(-1, 1, 8)), k),
+                  S.extend_grid(S.uniform_grid(7, 0, 2), k)])
+    X = np.stack([rng.uniform(-3, 3, 400), rng.uniform(-2, 4, 400)], axis=1)
+    X[:6, 0] = t[0, :6]  # on knots, the outer ones included
+    X[:6, 1] = t[1, -6:]
+    B, dB = S._cox_de_boor(X, t, k, True)
+    Bl, dBl = S._local_basis(X, t, k, True)
+    np.testing.assert_allclose(Bl, B, atol=TOL)
+    np.testing.assert_allclose(dBl, dB, atol=1e-11)  # derivatives of O(1/h^k) sums
+    np.testing.assert_allclose(S._local_basis(X[:, 0], t[0], k, False), B[:, 0], atol=TOL)
