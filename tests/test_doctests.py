@@ -13,6 +13,7 @@ MODULES = ["activations", "activation_layer", "batchnorm", "boolean", "data", "g
            "parameter", "perceptron",
            "splines",
            "kan",
+           "optim.lbfgs",
            "training"]
 
 

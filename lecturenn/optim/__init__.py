@@ -37,6 +37,7 @@ module                         slide
 ``lecturenn.optim.combined``   «Комбинированные градиентные методы»
 ``lecturenn.optim.clipping``   «Проблема взрыва градиента и эвристика gradient clipping»
 ``lecturenn.optim.groups``     several optimizers as one (PReLU's slopes without weight decay)
+``lecturenn.optim.lbfgs``      L-BFGS (not on the slides; the optimizer of the KAN paper)
 =============================  =================================================================
 
 Every name is importable from ``lecturenn.optim`` itself: ``from lecturenn.optim import Adam``.
@@ -62,6 +63,7 @@ from lecturenn.optim.base import Optimizer
 from lecturenn.optim.clipping import NonFiniteGradientError, clip_grad_norm, global_grad_norm
 from lecturenn.optim.combined import Adam, Nadam
 from lecturenn.optim.groups import OptimizerGroup
+from lecturenn.optim.lbfgs import LBFGS
 from lecturenn.optim.momentum import Momentum, Nesterov
 from lecturenn.optim.sgd import SGD
 
@@ -75,6 +77,7 @@ __all__ = [
     "AdaDelta",
     "Adam",
     "Nadam",
+    "LBFGS",
     "clip_grad_norm",
     "global_grad_norm",
     "OptimizerGroup",
