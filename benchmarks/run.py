@@ -2,9 +2,10 @@
 
 Prints a table per benchmark and writes one JSON file per benchmark into ``_build/bench/``:
 ``train_step.json`` (one training step of a fully connected network) and
-``optim_update.json`` (one optimizer update). For every case the JSON holds the median
-seconds of lecturenn and of the reference, the reference's name and version, and
-``ratio`` = reference seconds / lecturenn seconds (above 1: lecturenn is faster).
+``optim_update.json`` (one optimizer update), ``kan_step.json`` (one Adam step of a KAN
+against pykan and a PyTorch-autograd KAN layer, see ``bench_kan.py``). For every case the
+JSON holds the median seconds of lecturenn and of the reference, the reference's name and
+version, and ``ratio`` = reference seconds / lecturenn seconds (above 1: lecturenn is faster).
 
 If ``OPENBLAS_CORETYPE`` or ``OPENBLAS_L2_SIZE`` is set (some machines set them to work
 around old OpenBLAS bugs; they can select a slower kernel for a current numpy), the
@@ -13,7 +14,8 @@ run's files get the suffix ``.openblas_unset``. Tests and CI never change these 
 
 Usage::
 
-    python benchmarks/run.py [--only train|optim] [--quick] [--threads N] [--no-openblas-compare]
+    python benchmarks/run.py [--only train|optim|kan] [--quick] [--threads N]
+                             [--no-openblas-compare]
 
 ``--threads N`` forces both numpy's BLAS and torch to N threads; its files get the suffix
 ``.threadsN``.
@@ -58,7 +60,7 @@ def _fmt_diffs(cases):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=("train", "optim"), default=None)
+    ap.add_argument("--only", choices=("train", "optim", "kan"), default=None)
     ap.add_argument("--quick", action="store_true", help="a tenth of the timing budget")
     ap.add_argument("--threads", type=int, default=None,
                     help="force numpy's BLAS and torch to this many threads "
@@ -117,6 +119,23 @@ def main(argv=None) -> int:
                                            "cases": cases}, suffix)
         print(f"  -> {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
         failed += [c["name"] + " " + c["dtype"] for c in cases if not c["meets_goal"]]
+
+    if args.only in (None, "kan"):
+        import bench_kan
+
+        cases = bench_kan.run(torch, budget=0.6 * scale)
+        refs = [r for r in ("torch_layer", "pykan", "pykan_speed") if f"ratio_{r}" in cases[0]]
+        cols = [("case", "name"), ("dtype", "dtype"), ("lecturenn", "lecturenn_seconds")]
+        for r in refs:
+            cols += [(r, f"{r}_seconds"), (f"ratio {r}", f"ratio_{r}")]
+        shown = [{key: (f"{v:.2f}" if key.startswith("ratio") else v) for key, v in c.items()}
+                 for c in cases]
+        print_table("One Adam step of a KAN, batch 1000, G = 5, k = 3", shown, cols)
+        if "pykan" not in refs:
+            print("  (pykan not installed: pip install pykan==0.2.8 tqdm pandas)")
+        path = write_json("kan_step", {"benchmark": "kan_step", "environment": env,
+                                       "cases": cases}, suffix)
+        print(f"  -> {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
 
     print(f"\n{len(failed)} case(s) below goal" + (": " + "; ".join(failed) if failed else ""))
     print(f"total time {time.perf_counter() - t_start:.0f} s")

@@ -100,3 +100,19 @@ def test_first_step_with_batchnorm_agrees_with_torch(opt_name, dtype):
             model2[k] = torch.nn.Identity()
     other = bench_train.first_step_diff(net2, model2, step_l2, step_t2)
     assert other > 1e3 * (tol * max(1.0, moved) + 1e-15)
+bench_kan = importlib.import_module("bench_kan")
+
+
+@pytest.mark.parametrize("widths", [(2, 5, 1), (4, 16, 16, 1)])
+def test_kan_first_step_of_lecturenn_and_the_torch_layer_agree(widths):
+    """The KAN rows compare the same computation: lecturenn's KAN and the PyTorch-autograd
+    layer of the benchmark, same weights, make the same first Adam step (float64)."""
+    net, model, step_l, step_t, _ = bench_kan.build_case(torch, widths, 200, "float64")
+    before = [p.data.copy() for p in net.parameters()]
+    diff = bench_kan.first_step_diff(net, model, step_l, step_t)
+    moved = max(np.max(np.abs(p.data - b)) for p, b in zip(net.parameters(), before, strict=True))
+    assert moved > 1e-6
+    # Adam's first step is lr * g/(|g| + eps): a gradient entry of the order of eps = 1e-8
+    # would turn a rounding difference into a visible one; here none is that small, and
+    # 1e-10 of the step bounds what float64 rounding leaves
+    assert diff < 1e-10 * moved, diff
