@@ -23,18 +23,8 @@ from lecturenn.derivations import (
     losses,
     neurons,
     optimizers,
-    pruning,
-    splines,
+from lecturenn.derivations import (
 )
 
 __all__ = [
-    "activations",
-    "approximation",
-    "backprop",
-    "kan",
-    "losses",
-    "neurons",
-    "optimizers",
-    "pruning",
-    "splines",
 ]
