@@ -45,7 +45,9 @@ module                         slides
                                one-dimensional B-splines of a KAN (Cox–de Boor, derivatives,
                                least-squares fit, the policy outside the grid);
                                ``lecturenn.kan``: the ``KANLayer`` (hand-written BackProp),
-                               the ``KAN`` builder, grid update and extension
+                               the ``KAN`` builder, grid update and extension;
+                               ``lecturenn.kan_sparsity``: the paper's L1 + entropy penalty,
+                               pruning; ``lecturenn.kan_scaling``: the chapter's experiments
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 

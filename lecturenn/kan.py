@@ -51,7 +51,8 @@ states it: the spline part starts near zero, :math:`c_{ijm} \sim N(0, \sigma^2)`
 :math:`U(\pm\sqrt{6/(n_\mathrm{in} + n_\mathrm{out})})`. ``init="pykan"``, what pykan 0.2.8's
 ``KANLayer`` does instead: the coefficients are the least-squares fit of uniform noise
 :math:`U(-\tfrac12, \tfrac12)\cdot\mathrm{noise\_scale}/G` at the :math:`G + 1` grid points
-(its default ``noise_scale`` is 0.5), :math:`w_s = 1/\sqrt{n_\mathrm{in}}` and
+(``noise_scale`` is 0.5 in its ``KANLayer``, 0.3 in its ``KAN``; read in the installed
+0.2.8 source), :math:`w_s = 1/\sqrt{n_\mathrm{in}}` and
 :math:`w_b = U(-1, 1)/\sqrt{n_\mathrm{in}}` (its ``scale_base_mu = 0``,
 ``scale_base_sigma = 1``): no Xavier, and a :math:`1/\sqrt{n_\mathrm{in}}` on the spline
 scale that the paper does not have.
