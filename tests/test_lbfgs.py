@@ -137,3 +137,19 @@ def test_needs_a_closure_and_a_gradient():
 
     with pytest.raises(ValueError, match="NaN"):
         opt.step(bad)
+
+
+def test_masked_entries_stay_zero():
+    w = Parameter(np.array([1.5, -2.0, 0.7]), name="w")
+    w.set_mask(np.array([True, False, True]))
+    assert w.data[1] == 0
+
+    def closure():
+        w.grad = g_np(w.data)
+        return f_np(w.data)
+
+    opt = LBFGS([w], line_search="backtracking")
+    for _ in range(3):
+        opt.step(closure)
+    assert w.data[1] == 0
+    assert abs(w.data[0]) < 1.0  # the other entries moved

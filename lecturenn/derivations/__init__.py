@@ -23,8 +23,18 @@ from lecturenn.derivations import (
     losses,
     neurons,
     optimizers,
-from lecturenn.derivations import (
+    pruning,
+    splines,
 )
 
 __all__ = [
+    "activations",
+    "approximation",
+    "backprop",
+    "kan",
+    "losses",
+    "neurons",
+    "optimizers",
+    "pruning",
+    "splines",
 ]

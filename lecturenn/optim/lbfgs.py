@@ -27,6 +27,11 @@ iterations (20 by default), calling the closure once per iteration (and once per
 the line search); it stops early when the largest gradient entry is at most
 ``tolerance_grad``, or the step or the change of the loss is below ``tolerance_change``.
 So "100 steps" of L-BFGS are up to 2000 gradient evaluations, against 100 for Adam.
+
+A parameter with a :attr:`~lecturenn.parameter.Parameter.mask` (a pruned network) keeps its
+deleted entries at zero, as with every optimizer of the package: their gradient is zeroed
+after each closure call, so no direction moves them, and the value is re-masked after each
+move.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from lecturenn._validation import check_choice, check_int, check_positive, describe
-from lecturenn.optim.base import Optimizer
+from lecturenn.optim.base import Optimizer, _mask_data, _mask_grads
 
 __all__ = ["LBFGS"]
 
@@ -116,10 +121,12 @@ class LBFGS(Optimizer):
             n = p.data.size
             p.data += (t * d[offset:offset + n]).reshape(p.data.shape).astype(p.data.dtype)
             offset += n
+        _mask_data(self.params)  # a deleted (masked) weight stays zero
 
     def _eval(self, closure) -> tuple[float, np.ndarray]:
         loss = float(closure())
         self.n_evals += 1
+        _mask_grads(self.params)  # no direction along a deleted weight
         return loss, self._flat_grad()
 
     def step(self, closure=None):
