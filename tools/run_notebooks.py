@@ -11,6 +11,7 @@ that a re-run changes only the outputs that really changed and the diff stays re
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,10 @@ def coalesce_streams(nb: nbformat.NotebookNode) -> None:
             cell["outputs"] = merged
 
 
+# a file of the package under any checkout, e.g. /home/x/clone/lecturenn/layers.py
+_PACKAGE_FILE = re.compile(r"(?:/[\w.\-]+)+/(lecturenn/[\w/]+\.py)")
+
+
 def relative_tracebacks(nb: nbformat.NotebookNode) -> None:
     """Show the package's files in tracebacks relative to the checkout (``lecturenn/x.py``).
 
@@ -60,7 +65,8 @@ def relative_tracebacks(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                out["traceback"] = [line.replace(prefix, "") for line in out["traceback"]]
+                out["traceback"] = [_PACKAGE_FILE.sub(r"\1", line.replace(prefix, ""))
+                                    for line in out["traceback"]]
 
 
 def run(path: Path, timeout: int = 600) -> float:
