@@ -36,6 +36,7 @@ __all__ = [
     "signal_second_moments",
     "product_singular_values",
     "deep_linear_learning_time",
+    "mean_activations_during_training",
 ]
 
 
@@ -149,3 +150,51 @@ def deep_linear_learning_time(init, depth, X, Y, lr=0.05, tol=0.1, max_epochs=20
         for W, g in zip(Ws, reversed(grads), strict=True):
             W -= lr * g
     return max_epochs + 1
+
+
+def mean_activations_during_training(net, X, y, X_probe, optimizer, epochs: int, every: int = 1,
+                                     batch_size: int = 10, rng=0,
+                                     loss="cross_entropy") -> dict:
+    r"""The mean activation of every hidden layer on probe objects, recorded during training.
+
+    Glorot and Bengio (2010, their Fig. 2) train a network of four sigmoid hidden layers with
+    the standard initialisation and plot the mean of each layer's outputs :math:`x^l` on
+    fixed test objects: the top hidden layer saturates at 0 early in training while the
+    lower ones stay near 0.5. This function records :math:`\operatorname{mean}_{i,h} x^l_{ih}`
+    of every hidden :class:`~lecturenn.layers.Dense` layer at the initial weights and after
+    every ``every`` epochs of :func:`lecturenn.training.fit` (one random sequence of batches
+    through all the calls), in inference mode.
+
+    Returns
+    -------
+    dict
+        ``"epoch"`` (0, every, ..., epochs) and ``"mean"``, an array ``(records, hidden layers)``.
+    """
+    from lecturenn._validation import check_int, check_rng
+    from lecturenn.training import fit  # training imports network: imported when used
+
+    net = _check_net(net)
+    epochs = check_int("epochs", epochs, minimum=1)
+    every = check_int("every", every, minimum=1)
+    if epochs % every:
+        raise ValueError(f"every={every} must divide epochs={epochs}")
+    hidden = [i for i, lay in enumerate(net.layers) if isinstance(lay, Dense)][:-1]
+    if not hidden:
+        raise ValueError("net has no hidden Dense layer")
+    probe = net._check_input(X_probe, name="X_probe")
+    gen = check_rng(rng)
+
+    def means():
+        h, out = probe, []
+        for i, lay in enumerate(net.layers):
+            h = lay.forward(h, train=False)
+            if i in hidden:
+                out.append(float(h.mean()))
+        return out
+
+    epochs_rec, rec = [0], [means()]
+    for k in range(1, epochs // every + 1):
+        fit(net, X, y, loss, optimizer, epochs=every, batch_size=batch_size, rng=gen)
+        epochs_rec.append(k * every)
+        rec.append(means())
+    return {"epoch": np.array(epochs_rec), "mean": np.array(rec)}

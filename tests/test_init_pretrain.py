@@ -188,3 +188,29 @@ def test_deep_linear_learning_time():
     assert deep_linear_learning_time(lninit.orthogonal, 4, X, Y, tol=0.05, max_epochs=1) == 2
     with pytest.raises(ValueError, match="same shape"):
         deep_linear_learning_time(lninit.orthogonal, 2, X, Y[:, :3])
+
+
+# ------------------------------------------------ Glorot and Bengio's Fig. 2 (init_diagnostics)
+
+
+def test_mean_activations_during_training_records_what_a_forward_pass_gives():
+    from lecturenn import init_diagnostics as diag
+
+    X, y = ln.data.two_moons(80, rng=0)
+    net = ln.Network([2, 6, 5, 2], activation="sigmoid", rng=0)
+    S1 = np.c_[-np.ones(len(X)), X] @ net.layers[0].W.data  # x_0 = -1: the threshold row first
+    before = [float(np.mean(1 / (1 + np.exp(-S1))))]
+    r = diag.mean_activations_during_training(net, X, y, X, ln.SGD(net.parameters(), lr=0.5),
+                                              epochs=4, every=2, batch_size=8, rng=1)
+    assert r["epoch"].tolist() == [0, 2, 4] and r["mean"].shape == (3, 2)
+    np.testing.assert_allclose(r["mean"][0, 0], before[0], rtol=1e-12)
+    h = X
+    for lay in net.layers[:2]:
+        h = lay.forward(h, train=False)
+    np.testing.assert_allclose(r["mean"][-1, 1], h.mean(), rtol=1e-12)
+    with pytest.raises(ValueError, match="every=3 must divide epochs=4"):
+        diag.mean_activations_during_training(net, X, y, X, ln.SGD(net.parameters(), lr=0.5),
+                                              epochs=4, every=3)
+    with pytest.raises(ValueError, match="X_probe"):
+        diag.mean_activations_during_training(net, X, y, X[:, :1], ln.SGD(net.parameters(), lr=0.5),
+                                              epochs=1)
