@@ -23,6 +23,8 @@ __all__ = [
     "as_batch",
     "as_binary_array",
     "check_shape",
+    "check_layer_array",
+    "check_config_entries",
     "check_int",
     "check_real",
     "check_bool",
@@ -219,16 +221,66 @@ def as_binary_array(name: str, value, *, ndim: int | Sequence[int] | None = None
     return arr.astype(np.int64)
 
 
+def _shape_matches(shape: tuple, expected: tuple) -> bool:
+    return len(shape) == len(expected) and all(
+        e is None or e == s for e, s in zip(expected, shape, strict=False))
+
+
 def check_shape(name: str, arr: np.ndarray, expected: tuple, *, where: str = "") -> None:
     """Check ``arr.shape`` against ``expected``; ``None`` in ``expected`` matches any size."""
-    ok = arr.ndim == len(expected) and all(
-        e is None or e == s for e, s in zip(expected, arr.shape, strict=False)
-    )
-    if not ok:
+    if not _shape_matches(arr.shape, expected):
         shown = "(" + ", ".join("n" if e is None else str(e) for e in expected)
         shown += ",)" if len(expected) == 1 else ")"
         place = f" in {where}" if where else ""
         raise ValueError(f"{name}{place} must have shape {shown}, got {arr.shape}")
+
+
+def check_layer_array(name: str, value, expected: tuple, layer, method: str,
+                      note: str = "") -> np.ndarray:
+    """Check an array given to ``layer.method`` (``forward``, ``backward``) on its hot path.
+
+    ``value`` must be a ``numpy.ndarray`` (a ``TypeError`` naming ``name`` and
+    ``<class>.<method>`` otherwise) of shape ``expected`` (``None`` matches any size; a
+    ``ValueError`` naming ``name``, ``repr(layer)``, the method, the shape expected and the one
+    got, with ``note`` after the place). Nothing is converted, copied or checked for NaN (a
+    layer's ``forward`` and ``backward`` trust their values: :class:`lecturenn.network.Network`
+    checks a batch at the door), and the layer's ``repr`` is built only for the error.
+
+    Examples
+    --------
+    >>> check_layer_array("x", np.zeros((2, 3)), (None, 3), "Layer", "forward").shape
+    (2, 3)
+    """
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} of {type(layer).__name__}.{method} must be a numpy array, got "
+                        f"{describe(value)}")
+    if not _shape_matches(value.shape, expected):
+        check_shape(name, value, expected, where=f"{layer!r}.{method}{note}")
+    return value
+
+
+def check_config_entries(owner: str, cfg, allowed: Sequence[str], required: Sequence[str] = (),
+                         *, article: str | None = None) -> None:
+    """Check the keys of a config dict ``cfg`` of ``owner`` (``"BatchNorm"``, ``"Network"``).
+
+    Every key must be one of ``allowed`` (a ``ValueError`` lists the entries allowed and the
+    others got, so that no weight or argument is smuggled in by a saved record), and every one
+    of ``required`` must be there (a ``ValueError`` names the first one missing). ``article``
+    starts the first message (``"a"``, ``"an"`` by the owner's first letter, unless given).
+
+    Examples
+    --------
+    >>> check_config_entries("Dropout", {"n_units": 3}, ("n_units", "p"), ("n_units",))
+    """
+    bad = sorted(str(k) for k in cfg if k not in allowed)
+    if bad:
+        if article is None:
+            article = "an" if owner[:1] in "AEIOU" else "a"
+        raise ValueError(f"{article} {owner} config has the entries {list(allowed)}, got "
+                         f"{bad} besides")
+    for key in required:
+        if key not in cfg:
+            raise ValueError(f"the {owner} config has no {key!r} entry: {describe(cfg)}")
 
 
 def _is_real(value) -> bool:

@@ -17,11 +17,11 @@ import numpy as np
 
 from lecturenn._validation import (
     check_bool,
+    check_config_entries,
     check_float_dtype,
     check_int,
+    check_layer_array,
     check_rng,
-    check_shape,
-    describe,
     lookup,
 )
 from lecturenn.activations import ACTIVATIONS, Activation, get_activation
@@ -79,10 +79,7 @@ class ActivationLayer(Layer):
 
     def forward(self, x, train=False):
         check_bool("train of ActivationLayer.forward", train)
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"x of ActivationLayer.forward must be a numpy array, got "
-                            f"{describe(x)}")
-        check_shape("x", x, (None, self.n_units), where=f"{self!r}.forward")
+        check_layer_array("x", x, (None, self.n_units), self, "forward")
         out = self.activation.value(x)
         c = self.cache
         if c is None:
@@ -95,11 +92,8 @@ class ActivationLayer(Layer):
         c = self.cache
         if c is None:
             raise RuntimeError("ActivationLayer.backward called before forward")
-        if not isinstance(grad_out, np.ndarray):
-            raise TypeError(f"grad_out of ActivationLayer.backward must be a numpy array, got "
-                            f"{describe(grad_out)}")
-        check_shape("grad_out", grad_out, c.S.shape,
-                    where=f"{self!r}.backward (the shape of the last forward's output)")
+        check_layer_array("grad_out", grad_out, c.S.shape, self, "backward",
+                          " (the shape of the last forward's output)")
         act = self.activation
         if self._act_params:
             act.backward_params(c.S, grad_out)
@@ -125,19 +119,8 @@ class ActivationLayer(Layer):
 
     @classmethod
     def _check_config(cls, cfg):
-        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
-        if bad:
-            raise ValueError(f"an ActivationLayer config has the entries "
-                             f"{list(cls._CONFIG_KEYS)}, got {bad} besides")
-        if "n_units" not in cfg:
-            raise ValueError(f"the ActivationLayer config has no 'n_units' entry: "
-                             f"{describe(cfg)}")
+        check_config_entries("ActivationLayer", cfg, cls._CONFIG_KEYS, ("n_units",))
         return check_int("n_units of ActivationLayer", cfg["n_units"], minimum=1)
-
-    @classmethod
-    def from_config(cls, cfg: dict, rng=0, dtype=np.float64):
-        cls._check_config(cfg)
-        return cls(**cfg, rng=rng, dtype=dtype)
 
     @classmethod
     def parameter_shapes(cls, cfg: dict):

@@ -74,12 +74,13 @@ import numpy as np
 from lecturenn._validation import (
     all_finite,
     check_bool,
+    check_config_entries,
     check_float_dtype,
     check_in_range,
     check_int,
+    check_layer_array,
     check_positive,
     check_rng,
-    check_shape,
     describe,
 )
 from lecturenn.activation_layer import ActivationLayer
@@ -226,9 +227,7 @@ class BatchNorm(Layer):
     # -- forward and backward ----------------------------------------------------------
     def forward(self, x, train=False):
         train = check_bool("train of BatchNorm.forward", train)
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"x of BatchNorm.forward must be a numpy array, got {describe(x)}")
-        check_shape("x", x, (None, self.n_units), where=f"{self!r}.forward")
+        check_layer_array("x", x, (None, self.n_units), self, "forward")
         x = x.astype(self.dtype, copy=False)  # the output has the layer's dtype
         if train:
             if not all_finite(x):
@@ -270,11 +269,8 @@ class BatchNorm(Layer):
         c = self.cache
         if c is None:
             raise RuntimeError("BatchNorm.backward called before forward")
-        if not isinstance(grad_out, np.ndarray):
-            raise TypeError(f"grad_out of BatchNorm.backward must be a numpy array, got "
-                            f"{describe(grad_out)}")
-        check_shape("grad_out", grad_out, c.x_hat.shape,
-                    where=f"{self!r}.backward (the shape of the last forward's output)")
+        check_layer_array("grad_out", grad_out, c.x_hat.shape, self, "backward",
+                          " (the shape of the last forward's output)")
         g, xh = grad_out.astype(self.dtype, copy=False), c.x_hat
         sum_g = g.sum(axis=0)
         sum_gx = np.einsum("ij,ij->j", g, xh)
@@ -299,20 +295,10 @@ class BatchNorm(Layer):
 
     @classmethod
     def _check_config(cls, cfg) -> int:
-        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
-        if bad:
-            raise ValueError(f"a BatchNorm config has the entries {list(cls._CONFIG_KEYS)}, "
-                             f"got {bad} besides")
-        if "n_units" not in cfg:
-            raise ValueError(f"the BatchNorm config has no 'n_units' entry: {describe(cfg)}")
+        check_config_entries("BatchNorm", cfg, cls._CONFIG_KEYS, ("n_units",))
         check_positive("eps of BatchNorm", cfg.get("eps", 1e-5))
         _check_momentum("momentum of BatchNorm", cfg.get("momentum", 0.1))
         return check_int("n_units of BatchNorm", cfg["n_units"], minimum=1)
-
-    @classmethod
-    def from_config(cls, cfg: dict, rng=0, dtype=np.float64):
-        cls._check_config(cfg)
-        return cls(**cfg, rng=rng, dtype=dtype)
 
     @classmethod
     def parameter_shapes(cls, cfg: dict) -> dict:

@@ -45,6 +45,7 @@ import numpy as np
 from lecturenn._validation import (
     as_binary_array,
     check_bool,
+    check_config_entries,
     check_in_range,
     check_int,
     check_rng,
@@ -266,12 +267,7 @@ class Dropout(Layer):
 
     @classmethod
     def _check_config(cls, cfg) -> None:
-        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
-        if bad:
-            raise ValueError(f"a Dropout config has the entries {list(cls._CONFIG_KEYS)}, got "
-                             f"{bad} besides")
-        if "n_units" not in cfg:
-            raise ValueError(f"the Dropout config has no 'n_units' entry: {describe(cfg)}")
+        check_config_entries("Dropout", cfg, cls._CONFIG_KEYS, ("n_units",))
         check_int("n_units of Dropout", cfg["n_units"], minimum=1)
         check_drop_probability("p of Dropout", cfg.get("p", 0.5))
         check_bool("inverted of Dropout", cfg.get("inverted", True))

@@ -48,6 +48,7 @@ import numpy as np
 from lecturenn._validation import (
     as_batch,
     as_float_array,
+    check_config_entries,
     check_float_dtype,
     check_int,
     check_rng,
@@ -197,8 +198,15 @@ class Layer:
         return None, None
 
     @classmethod
+    def _check_config(cls, cfg: dict):
+        """Check the entries of a config before anything is built (a layer type overrides it:
+        no unknown entry, the required ones there, as
+        :func:`lecturenn._validation.check_config_entries`); the default accepts any."""
+
+    @classmethod
     def from_config(cls, cfg: dict, rng=0, dtype=np.float64):
-        """Build the layer from the keyword arguments of its config."""
+        """Build the layer from the keyword arguments of its config, checked first."""
+        cls._check_config(cfg)
         return cls(**cfg, rng=rng, dtype=dtype)
 
     @classmethod
@@ -358,24 +366,14 @@ class Dense(Layer):
     _CONFIG_KEYS = ("n_in", "n_out", "activation", "init")
 
     @classmethod
-    def _check_config_keys(cls, cfg) -> None:
-        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
-        if bad:
-            raise ValueError(f"a Dense config has the entries {list(cls._CONFIG_KEYS)}, got "
-                             f"{bad} besides")
-
-    @classmethod
-    def from_config(cls, cfg, rng=0, dtype=np.float64):
-        cls._check_config_keys(cfg)  # no weights or other arguments smuggled in by a record
-        return cls(**cfg, rng=rng, dtype=dtype)
+    def _check_config(cls, cfg) -> None:
+        # no weights or other arguments smuggled in by a record
+        check_config_entries("Dense", cfg, cls._CONFIG_KEYS)
 
     @classmethod
     def parameter_shapes(cls, cfg):
         r""":math:`W^l` of shape :math:`(H_{l-1}+1) \times H_l` and the activation's parameters."""
-        cls._check_config_keys(cfg)
-        for key in ("n_in", "n_out"):
-            if key not in cfg:
-                raise ValueError(f"the Dense config has no {key!r} entry: {describe(cfg)}")
+        check_config_entries("Dense", cfg, cls._CONFIG_KEYS, ("n_in", "n_out"))
         n_in = check_int("n_in of Dense", cfg["n_in"], minimum=1)
         n_out = check_int("n_out of Dense", cfg["n_out"], minimum=1)
         _check_init(cfg.get("init", "uniform"))

@@ -37,6 +37,7 @@ from lecturenn._validation import (
     all_finite,
     as_batch,
     as_float_array,
+    check_config_entries,
     check_float_dtype,
     check_int,
     check_rng,
@@ -462,13 +463,8 @@ class Network:
         if not isinstance(cfg, dict) or cfg.get("format") != "lecturenn.Network":
             raise ValueError(f"cfg is not a lecturenn.Network config (a dict with "
                              f"format 'lecturenn.Network'): {describe(cfg)}")
-        bad = sorted(str(k) for k in cfg if k not in cls._CONFIG_KEYS)
-        if bad:
-            raise ValueError(f"the Network config has the entries {list(cls._CONFIG_KEYS)}, "
-                             f"got {bad} besides")
-        for key in ("dtype", "layers"):
-            if key not in cfg:
-                raise ValueError(f"the Network config has no {key!r} entry: {describe(cfg)}")
+        check_config_entries("Network", cfg, cls._CONFIG_KEYS, ("dtype", "layers"),
+                             article="the")
         version = cfg.get("version", 1)
         if version != 1 or isinstance(version, bool):
             raise ValueError(f"the Network config has version {version!r}; this lecturenn "

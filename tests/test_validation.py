@@ -8,9 +8,11 @@ from lecturenn._validation import (
     as_binary_array,
     as_float_array,
     check_bool,
+    check_config_entries,
     check_float_dtype,
     check_in_range,
     check_int,
+    check_layer_array,
     check_positive,
     check_real,
     check_rng,
@@ -52,6 +54,58 @@ def test_check_shape_reports_expected_and_got():
     check_shape("W", np.zeros((3, 2)), (3, None))
     with pytest.raises(ValueError, match=r"W in layer 1 must have shape \(4, n\), got \(3, 2\)"):
         check_shape("W", np.zeros((3, 2)), (4, None), where="layer 1")
+
+
+class _Probe:
+    """A stand-in layer: its repr is counted, to show it is built only for an error."""
+
+    reprs = 0
+
+    def __repr__(self):
+        _Probe.reprs += 1
+        return "Probe(3)"
+
+
+def test_check_layer_array_passes_the_array_through_and_builds_no_repr():
+    x = np.zeros((4, 3))
+    _Probe.reprs = 0
+    assert check_layer_array("x", x, (None, 3), _Probe(), "forward") is x  # no copy
+    assert _Probe.reprs == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "note", "exc", "match"),
+    [
+        ([[0.0, 1.0, 2.0]], (None, 3), "", TypeError,
+         r"^x of _Probe.forward must be a numpy array, got \[\[0.0, 1.0, 2.0\]\]$"),
+        (np.zeros((4, 2)), (None, 3), "", ValueError,
+         r"^x in Probe\(3\).forward must have shape \(n, 3\), got \(4, 2\)$"),
+        (np.zeros(3), (None, 3), "", ValueError, r"must have shape \(n, 3\), got \(3,\)"),
+        (np.zeros((4, 3)), (5, 3), " (the last output)", ValueError,
+         r"^x in Probe\(3\).forward \(the last output\) must have shape \(5, 3\), "
+         r"got \(4, 3\)$"),
+    ],
+)
+def test_check_layer_array_names_argument_layer_and_shapes(value, expected, note, exc, match):
+    with pytest.raises(exc, match=match):
+        check_layer_array("x", value, expected, _Probe(), "forward", note)
+
+
+def test_check_config_entries():
+    check_config_entries("Dropout", {"n_units": 3, "p": 0.5}, ("n_units", "p"), ("n_units",))
+    with pytest.raises(ValueError, match=r"^a Dropout config has the entries \['n_units', 'p'\], "
+                       r"got \['W', 'rng'\] besides$"):
+        check_config_entries("Dropout", {"n_units": 3, "rng": 0, "W": 1}, ("n_units", "p"))
+    with pytest.raises(ValueError, match=r"^an ActivationLayer config has the entries"):
+        check_config_entries("ActivationLayer", {"x": 1}, ("n_units",))
+    with pytest.raises(ValueError, match=r"^the Network config has the entries"):
+        check_config_entries("Network", {"x": 1}, ("dtype",), article="the")
+    with pytest.raises(ValueError, match=r"^the Network config has no 'layers' entry: "
+                       r"\{'dtype': 'float64'\}$"):
+        check_config_entries("Network", {"dtype": "float64"}, ("dtype", "layers"),
+                             ("dtype", "layers"))
+    with pytest.raises(ValueError, match=r"got \['1'\] besides"):  # a non-string key is named
+        check_config_entries("Dense", {1: 0}, ("n_in",))
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, np.inf, np.nan])
