@@ -47,7 +47,9 @@ module                         slides
                                ``lecturenn.kan``: the ``KANLayer`` (hand-written BackProp),
                                the ``KAN`` builder, grid update and extension;
                                ``lecturenn.kan_sparsity``: the paper's L1 + entropy penalty,
-                               pruning; ``lecturenn.kan_scaling``: the chapter's experiments
+                               pruning; ``lecturenn.kan_scaling``: the chapter's experiments;
+                               ``lecturenn.kan_compare``: KAN against an MLP at equal
+                               parameter count on the paper's §3.1 functions (J0 in NumPy)
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 

@@ -47,7 +47,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import lecturenn as ln
-from lecturenn import boolean, data, gradcheck, losses, neuron, optim, perceptron, testfunctions
+from lecturenn import (
+    boolean,
+    data,
+    gradcheck,
+    kan_compare,
+    losses,
+    neuron,
+    optim,
+    perceptron,
+    testfunctions,
+)
 from lecturenn.activations import get_activation
 from lecturenn.layers import Dense, layer_from_config
 from lecturenn.parameter import Parameter, as_parameter_list
@@ -297,6 +307,15 @@ TARGETS: list[Target] = [
         "start": None})),
     # -- parameters
     Target("Parameter", lambda: (Parameter, {"data": np.zeros(2), "name": "w"})),
+    # -- KAN against an MLP (kan_compare)
+    Target("bessel_j0", lambda: (kan_compare.bessel_j0, {"x": [0.0, 1.0], "n_intervals": 8})),
+    Target("j0_trapezoid_intervals", lambda: (kan_compare.j0_trapezoid_intervals, {
+        "x_max": 20.0, "tol": 1e-17})),
+    Target("mlp_widths", lambda: (kan_compare.mlp_widths, {
+        "n_in": 2, "n_out": 1, "depth": 2, "target": 50, "rtol": 0.2})),
+    Target("compare", lambda: (kan_compare.compare, {
+        "fn": "product", "grids": [3], "depths": (2,), "seeds": (0,), "steps": 1,
+        "n_train": 10, "n_test": 5})),
 ]
 
 
