@@ -346,6 +346,32 @@ def compare(fn, grids, depths=(2, 3), seeds=(0, 1, 2), steps: int = 20, n_train:
     KANs are trained from scratch at each :math:`G`, not along a grid-extension schedule, so
     that each point has the same budget as the MLP beside it.
 
+    Parameters
+    ----------
+    fn : str or PaperFunction
+        A name of :data:`PAPER_FUNCTIONS` (``"bessel"``, ``"toy"``, ``"product"``,
+        ``"high_dim"``, ``"four_variable"``) or a :class:`PaperFunction`.
+    grids : list of int
+        The KANs' grid sizes :math:`G`, one parameter budget each.
+    depths : list of int, optional
+        The MLPs' depths :math:`L` (weight matrices), (2, 3) by default.
+    seeds : list of int, optional
+        The initializations, (0, 1, 2) by default.
+    steps : int, optional
+        Optimizer steps for every model (:func:`train_counted`: 20 L-BFGS iterations each).
+    n_train, n_test : int, optional
+        Sample sizes (500 each by default; the paper's code draws 1000).
+    k : int, optional
+        The spline degree (3).
+    activation : str, optional
+        The MLPs' hidden activation (``"tanh"``; the paper's §3.1 does not say which).
+    optimizer : str, optional
+        ``"lbfgs"`` (the paper's) or ``"adam"``.
+    rtol : float, optional
+        The tolerance of :func:`mlp_widths`.
+    data_rng : numpy.random.Generator or int, optional
+        The random source of the data.
+
     Returns
     -------
     dict
