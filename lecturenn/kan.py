@@ -45,8 +45,10 @@ for :math:`g = \partial Q/\partial y`:
 Nothing of shape :math:`(n, n_\mathrm{out}, n_\mathrm{in}, G+k)` is built: the layer holds
 the basis :math:`(n, n_\mathrm{in}, G+k)` of the last batch and :math:`\mathrm{silu}(x)`.
 
-**Initialization.** ``init="paper"`` (default), Liu et al. §2.2 as their first version
-states it: the spline part starts near zero, :math:`c_{ijm} \sim N(0, \sigma^2)` with
+**Initialization.** ``init="paper"`` (default), Liu et al. §2.2 ("initialization scales",
+read in the arXiv version 2404.19756 through a transcription, not in the PDF; the versions
+differ in how they write the weights): the spline part starts near zero,
+:math:`c_{ijm} \sim N(0, \sigma^2)` with
 :math:`\sigma = 0.1` (``noise_scale``), :math:`w_s = 1`, :math:`w_b` by Xavier's rule
 :math:`U(\pm\sqrt{6/(n_\mathrm{in} + n_\mathrm{out})})`. ``init="pykan"``, what pykan 0.2.8's
 ``KANLayer`` does instead: the coefficients are the least-squares fit of uniform noise
@@ -59,7 +61,8 @@ scale that the paper does not have.
 
 **Outside the grid**: see :mod:`lecturenn.splines`. The spline term of an edge is zero
 beyond its outer knots; the residual :math:`w_b\,\mathrm{silu}(x)` is not, so a KAN layer
-extrapolates as :math:`w_b\,\mathrm{silu}` (linearly for large :math:`x`).
+extrapolates as :math:`w_b\,\mathrm{silu}`: like :math:`w_b x` for large positive
+:math:`x`, towards 0 for large negative :math:`x`.
 """
 
 from __future__ import annotations
@@ -304,7 +307,15 @@ class KANLayer(Layer):
         new grid is :math:`\epsilon\cdot\text{uniform} + (1 - \epsilon)\cdot\text{adaptive}`
         (``grid_eps`` :math:`= \epsilon`, pykan's default 0.02), extended by :math:`k`
         knots, and the coefficients are refitted by least squares to the old spline values
-        at the samples, so the layer computes (nearly) the same function on them.
+        at the samples. Only the spline *part* :math:`\sum_m c_m B_m` is refitted;
+        :math:`w_s` and :math:`w_b` stay, so the scale is applied once (refitting
+        :math:`w_s\sum_m c_m B_m` and keeping :math:`w_s`, as efficient-kan's
+        ``update_grid`` does, applies it twice).
+
+        The function is kept only up to the least-squares error of that refit, which is not
+        small in general: the new grid is not nested in the old one. The KAN chapter measures
+        it on trained networks (a few per cent of the outputs' range at ``grid_eps = 0.02``).
+        It is exact (to rounding) when the new grid equals the old one.
 
         Returns the layer (changed in place). The samples must make every grid strictly
         increasing (enough distinct values per input).
@@ -335,27 +346,31 @@ class KANLayer(Layer):
     def refined(self, G: int, x) -> KANLayer:
         r"""A new layer with :math:`G'` = ``G`` grid intervals computing the same function.
 
-        Grid extension (Liu et al. 2024, §2.4, (2.16)): the new grid is uniform on the
-        current :math:`[t_0, t_G]` of each input, and the new coefficients
-        :math:`c'` minimise :math:`\sum_n\bigl(\sum_m c'_{ijm}B'_m(x_{ni})
-        - \sum_m c_{ijm}B_m(x_{ni})\bigr)^2` over the samples ``x`` (pykan's
-        ``initialize_grid_from_parent``). :math:`w_b` and :math:`w_s` are copied once: the
-        spline *part* is fitted, the scales are not applied a second time.
+        Grid extension (Liu et al. 2024, §2.4, (2.16)): the new grid points are the
+        piecewise-linear interpolation of the current grid :math:`t_0 < \dots < t_G` of each
+        input at the :math:`G' + 1` uniform positions :math:`jG/G'`, :math:`j = 0..G'`
+        (pykan 0.2.8's ``initialize_grid_from_parent``): on a uniform grid a uniform grid on
+        the same :math:`[t_0, t_G]`; on any grid, for :math:`G' = mG`, a grid that contains
+        every old grid point (each old interval cut into :math:`m` equal parts). The new
+        coefficients :math:`c'` minimise :math:`\sum_n\bigl(\sum_m c'_{ijm}B'_m(x_{ni})
+        - \sum_m c_{ijm}B_m(x_{ni})\bigr)^2` over the samples ``x``. :math:`w_b` and
+        :math:`w_s` are copied once: the spline *part* is fitted, the scales are not applied a
+        second time.
 
         The outputs of the two layers on ``x`` agree to the least-squares fit error; exactly
-        (to rounding) when the old spline is a spline of the new grid on the samples: the
-        old grid uniform, :math:`G'` a multiple of :math:`G`, and the samples inside
-        :math:`[t_0, t_G]`. Two ways to lose that: a non-uniform grid (after
-        :meth:`update_grid` with ``grid_eps < 1``, the knots are not nested), and samples
-        on the old extension, which reaches :math:`kh` beyond the grid while the new one
-        reaches only :math:`kh'`: beyond it the new spline part is zero. So move the grids
-        to the data first (:func:`update_network_grids`).
+        (to rounding) when the old spline is a spline of the new grid on the samples:
+        :math:`G'` a multiple of :math:`G` and the samples inside :math:`[t_0, t_G]` (the
+        interior knots nest, also after :meth:`update_grid` made the grid non-uniform). The
+        way to lose that: samples on the old extension, which reaches :math:`kh` beyond the
+        grid while the new one reaches only :math:`kh'` (and on a non-uniform grid the
+        extensions' knots do not nest either): beyond it the new spline part is zero. So
+        move the grids to the data first (:func:`update_network_grids`).
         """
         G = check_int("G", G, minimum=1)
         x = as_batch("x", x, self.n_in, self.dtype, where=repr(self), owner="the layer")
-        lo = self.knots[:, self.k:self.k + 1].astype(np.float64)
-        hi = self.knots[:, self.k + self.G:self.k + self.G + 1].astype(np.float64)
-        grid = lo + (hi - lo) * np.arange(G + 1) / G
+        old = self.knots[:, self.k:self.k + self.G + 1].astype(np.float64)
+        pos = np.arange(G + 1) * (self.G / G)
+        grid = np.stack([np.interp(pos, np.arange(self.G + 1), row) for row in old])
         knots = extend_grid(grid, self.k)
         c = self._refit(x, self.spline_values(x), knots, G)
         new = KANLayer(self.n_in, self.n_out, G=G, k=self.k, grid_range=self.grid_range,

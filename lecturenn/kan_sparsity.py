@@ -12,10 +12,16 @@ activation, and the L1 norm and the entropy of a layer :math:`\Phi` are
 
 (the paper's (2.17)–(2.19)); the training objective is
 :math:`Q + \lambda\bigl(\mu_1\sum_l|\Phi_l|_1 + \mu_2\sum_l S(\Phi_l)\bigr)` ((2.20); the paper
-takes :math:`\mu_1 = \mu_2 = 1`). This is the paper's text. pykan 0.2.8's ``fit`` computes
-something else by default (``reg_metric='edge_forward_spline_n'``: the spline part only, divided
-by the spread of the edge's input, plus penalties on the coefficients); this module follows the
-paper.
+takes :math:`\mu_1 = \mu_2 = 1`). This is the paper's text, and this module follows it.
+pykan 0.2.8's ``fit`` computes something else (``MultKAN.py``, read in the 0.2.8 source): by
+default ``lamb = 0``, so nothing is penalised; with ``lamb > 0`` and the default
+``reg_metric='edge_forward_spline_n'`` the size of an edge is the *standard deviation* of its
+numerical activation :math:`w_b\,\mathrm{silu} + w_s\,\mathrm{spline}` (the residual and the
+spline; its comment "only penalize the spline part" means: not the symbolic branch), divided by
+the standard deviation of the edge's input plus 0.1; the entropy is a row entropy plus a
+column entropy with :math:`p = v/(\sum v + 1)` and :math:`\log_2`, weighted by
+``lamb_entropy = 2``; the coefficient penalties ``lamb_coef``, ``lamb_coefdiff`` are 0 by
+default.
 
 The gradient: with :math:`a_{sij} = \varphi_{ij}(x^{(s)}_i)`,
 :math:`\partial R/\partial a_{sij} = \frac{\lambda}{n}\operatorname{sign}(a_{sij})
@@ -112,8 +118,11 @@ def regularized_loss_and_grad(net, X, y, loss, lamb: float, mu1: float = 1.0, mu
 
 
 def node_scores(net, X) -> list[np.ndarray]:
-    r"""The importance of every hidden node on a batch: the larger of its largest incoming and
-    its largest outgoing edge score :math:`|\varphi_{ij}|_1` (pykan's ``prune_node`` rule).
+    r"""The importance of every hidden node on a batch: the smaller of its largest incoming and
+    its largest outgoing edge score :math:`|\varphi_{ij}|_1` (the paper's rule, §2.5: a node
+    is kept when both exceed the threshold; pykan 0.2.8's ``prune_node`` uses instead the
+    attribution scores of its ``attribute()``, propagated back from the outputs through the
+    standard deviations of the edges).
 
     Returns one array per hidden layer, of its width.
     """
@@ -145,11 +154,13 @@ def _subset(layer: KANLayer, rows, cols) -> KANLayer:
 
 def prune_nodes(net, X, threshold: float = 1e-2):
     r"""A new KAN without the hidden nodes whose importance (:func:`node_scores`) is below
-    ``threshold`` (pykan's default 1e-2): a node is kept only if some edge into it **and**
-    some edge out of it carry an activation of mean size at least ``threshold``.
+    ``threshold`` (the paper's and pykan's default 1e-2): a node is kept only if some edge
+    into it **and** some edge out of it carry an activation of mean size at least
+    ``threshold`` (the paper's §2.5 rule; pykan 0.2.8 prunes by attribution scores).
 
-    The pruned network computes the original one minus the removed nodes' contributions,
-    which are at most the sum of their outgoing edge scores per output on ``X``.
+    The pruned network computes the original one minus the removed nodes' contributions; in
+    mean absolute value over ``X`` the change of an output is at most the sum of the removed
+    nodes' outgoing edge scores (pointwise it can be larger).
     """
     from lecturenn.network import Network
 
@@ -180,6 +191,6 @@ def sparsify(net, X, y, loss, lamb: float = 0.01, steps: int = 20, mu1: float = 
         if opt is None or s in grid_updates:
             update_network_grids(net, X, grid_eps=1.0)
             opt = LBFGS(net.parameters(), history_size=10, line_search="backtracking",
-                        tolerance_grad=1e-32, tolerance_change=1e-32)
+                        tolerance_grad=1e-32, tolerance_change=1e-32, tolerance_ys=1e-32)
         opt.step(lambda: regularized_loss_and_grad(net, X, y, loss, lamb, mu1, mu2))
     return net

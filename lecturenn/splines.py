@@ -46,7 +46,8 @@ degree (cubic: :math:`k = 3`), as here.
 * beyond :math:`t_{-k}` and :math:`t_{G+k}` every :math:`B_{m,k}` is exactly zero, so a
   spline is zero there, and so is its derivative: no error, no clipping, no
   extrapolation. In a KAN layer the residual branch :math:`w_b\,\mathrm{silu}(x)` still
-  carries the input (a straight line for large :math:`|x|`), which is what the paper's
+  carries the input (like :math:`w_b x` for large positive :math:`x`, towards 0 for large
+  negative :math:`x`, since :math:`\mathrm{silu}(x) \to 0` there), which is what the paper's
   residual is for, and the grid update of :meth:`lecturenn.kan.KANLayer.update_grid`
   moves the grid to where the inputs are. pykan behaves the same way (half-open
   indicators of order 0).
@@ -354,8 +355,10 @@ def fit_spline(x, y, knots, k: int = 3, ridge: float = 0.0) -> np.ndarray:
     (stacked with :math:`\sqrt\lambda I` when ``ridge`` :math:`\lambda > 0`). Where the
     samples leave a B-spline without support (no :math:`x_i` in
     :math:`[t_m, t_{m+k+1})`) the least-squares problem is rank deficient: ``lstsq``
-    returns the minimum-norm solution (that coefficient is 0), pykan's ``curve2coef`` does
-    the same with its ``gelsy`` driver; a small ``ridge`` makes the choice explicit.
+    returns the minimum-norm solution (that coefficient is 0), pykan 0.2.8's ``curve2coef`` does
+    the same with ``torch.linalg.lstsq``'s default driver (``gelsy`` on the CPU; the line
+    that named it explicitly is commented out in 0.2.8); a small ``ridge`` makes the choice
+    explicit.
 
     Parameters
     ----------

@@ -286,3 +286,62 @@ def test_knots_given_are_used():
     layer = K.KANLayer(1, 1, G=4, k=3, knots=t, rng=0)
     np.testing.assert_array_equal(layer.knots, t)
     assert "knots" in layer.config()
+
+
+def _scaled_layer(seed=0):
+    # w_s far from 1 and a spline part of size O(1): a scale applied twice is visible
+    layer = K.KANLayer(2, 3, G=5, k=3, rng=seed)
+    gen = np.random.default_rng(seed + 10)
+    layer.c.data[...] = gen.normal(size=layer.c.data.shape)
+    layer.w_s.data[...] = gen.uniform(0.3, 2.5, size=layer.w_s.data.shape)
+    return layer
+
+
+def test_update_grid_applies_w_s_once():
+    # samples spanning exactly the current grid [-1, 1]: with grid_eps = 1 the new grid is the
+    # old one, so the refit is exact; refitting w_s * spline (a double rescale, efficient-kan's
+    # update_grid) would change the outputs by a factor w_s on the spline part
+    layer = _scaled_layer()
+    x = np.random.default_rng(1).uniform(-1, 1, size=(400, 2))
+    x[0], x[1] = -1.0, 1.0
+    before = layer.forward(x)
+    layer.update_grid(x, grid_eps=1.0)
+    np.testing.assert_allclose(layer.knots[:, 3:9], np.tile(np.linspace(-1, 1, 6), (2, 1)),
+                               atol=1e-14)
+    np.testing.assert_allclose(layer.forward(x), before, atol=1e-10)
+    assert np.ptp(before) > 1 and np.max(np.abs(layer.w_s.data - 1)) > 0.3  # not trivial
+
+
+def test_update_grid_error_is_the_refit_error_on_a_moved_grid():
+    # a genuinely moved grid (quantiles of skewed samples): the new knots do not nest, so the
+    # outputs change by the least-squares fit error: not rounding, but a fraction of the range
+    # (for these wiggly random splines, c ~ N(0, 1), about a tenth)
+    layer = _scaled_layer(2)
+    x = np.random.default_rng(3).uniform(0, 1, size=(2000, 2)) ** 2 * 2 - 1
+    before = layer.forward(x)
+    layer.update_grid(x, grid_eps=0.02)
+    err = np.max(np.abs(layer.forward(x) - before))
+    assert 1e-3 * np.ptp(before) < err < 0.2 * np.ptp(before), err
+
+
+def test_refined_grid_interpolates_the_current_grid():
+    # the documented grid of refined: the piecewise-linear interpolation of the current grid
+    # t_0..t_G at the positions j G / G' (pykan's initialize_grid_from_parent), not the
+    # samples' range; on an adaptive (non-uniform) grid, G' = 2G then contains every old point
+    layer = _scaled_layer(4)
+    skew = np.random.default_rng(5).uniform(0, 1, size=(2000, 2)) ** 2 * 2 - 1
+    layer.update_grid(skew, grid_eps=0.0)
+    old = layer.knots[:, 3:3 + 6]
+    assert np.ptp(np.diff(old, axis=1)) > 0.1  # non-uniform
+    inside = skew[(skew[:, 0] > -0.5) & (skew[:, 1] > -0.5) & (skew[:, 0] < 0.5)
+                  & (skew[:, 1] < 0.5)]  # narrower than the grid: the grid must not follow it
+    fine = layer.refined(10, inside)
+    np.testing.assert_allclose(fine.knots[:, 3:3 + 11:2], old, atol=1e-14)
+    np.testing.assert_allclose(fine.knots[:, 4:3 + 11:2], (old[:, :-1] + old[:, 1:]) / 2,
+                               atol=1e-14)
+    # nested interior knots: exact inside [t_0, t_G] even on the non-uniform grid
+    x_in = skew[np.all((skew >= old[:, 0]) & (skew <= old[:, -1]), axis=1)]
+    np.testing.assert_allclose(layer.refined(10, x_in).forward(x_in), layer.forward(x_in),
+                               atol=1e-9)
+    # G' = 12, not a multiple of 5: only the fit error
+    assert np.max(np.abs(layer.refined(12, x_in).forward(x_in) - layer.forward(x_in))) > 1e-6

@@ -54,3 +54,29 @@ def test_train_adam_and_lbfgs():
 def test_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_sqrt_median_is_insensitive_to_one_large_error():
+    class Fixed:
+        def forward(self, X):
+            return np.zeros((len(X), 1))
+
+    y = np.full((5, 1), 0.1)
+    y[0] = 10.0
+    assert abs(KS.sqrt_median_squared_error(Fixed(), np.zeros((5, 2)), y) - 0.1) < 1e-15
+    assert KS.rmse(Fixed(), np.zeros((5, 2)), y) > 4
+
+
+def test_scaling_over_seeds_reports_every_seed():
+    # two seeds, grids 3 -> 5, 3 L-BFGS steps: the arrays have one row per seed, and a seed
+    # is "stuck" exactly when its test RMSE never goes below the threshold
+    r = KS.scaling_over_seeds([2, 1, 1], [3, 5], seeds=[0, 3], steps=3, n_train=200,
+                              n_test=200)
+    assert r["test_rmse"].shape == (2, 2) and r["test_sqrt_median"].shape == (2, 2)
+    assert list(r["G"]) == [3, 5] and list(r["seeds"]) == [0, 3]
+    np.testing.assert_array_equal(r["stuck"], np.all(r["test_rmse"] >= 0.1, axis=1))
+    again = KS.scaling_over_seeds([2, 1, 1], [3, 5], seeds=[0, 3], steps=3, n_train=200,
+                                  n_test=200)
+    np.testing.assert_array_equal(again["test_rmse"], r["test_rmse"])  # reproducible
+    with pytest.raises(ValueError, match="at least one seed"):
+        KS.scaling_over_seeds([2, 1, 1], [3], seeds=[])

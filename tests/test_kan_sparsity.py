@@ -100,9 +100,31 @@ def _regularized_then_pruned(seed):
 
 
 def test_regularization_and_pruning_shrink_the_toy_kan_over_seeds():
-    # the chapter's claim, over three seeds: the L1 + entropy penalty (lambda = 0.01, 20
-    # L-BFGS steps) leaves at most two of the five hidden nodes above the threshold 0.05,
-    # and one seed of the three reaches the paper's [2, 1, 1]
-    sizes = [_regularized_then_pruned(seed).sizes for seed in (0, 1, 2)]
-    assert all(s[1] <= 2 for s in sizes), sizes
-    assert [2, 1, 1] in sizes, sizes
+    # the chapter's claim, over six seeds: the L1 + entropy penalty (lambda = 0.01, 20 L-BFGS
+    # steps) and the threshold 0.05 remove at least one of the five hidden nodes in every
+    # seed, leave at most two in most of them, and reach the paper's [2, 1, 1] in two
+    # (measured: [2,2,1], [2,2,1], [2,1,1], [2,1,1], [2,2,1], [2,4,1])
+    widths = [_regularized_then_pruned(seed).sizes[1] for seed in range(6)]
+    assert max(widths) <= 4, widths
+    assert sum(w <= 2 for w in widths) >= 5, widths
+    assert widths.count(1) >= 2, widths
+
+
+def test_sparsify_moves_the_grids_before_the_named_steps():
+    # the documented grid updates: before step 0 the input layer's grid becomes uniform on
+    # the samples' range, and the updates before steps 5 and 10 move the hidden layer's grid
+    # to where the trained hidden activations have gone
+    X = np.random.default_rng(0).uniform(-0.6, 0.8, size=(200, 2))
+    y = np.exp(np.sin(np.pi * X[:, :1]) + X[:, 1:] ** 2)
+
+    def run(updates):
+        net = K.KAN([2, 3, 1], G=5, k=3, rng=0)
+        R.sparsify(net, X, y, SquaredError(), lamb=0.01, steps=12, grid_updates=updates)
+        return net
+
+    net = run((0, 5, 10))
+    np.testing.assert_allclose(net.layers[0].knots[:, 3], X.min(axis=0), atol=1e-12)
+    np.testing.assert_allclose(net.layers[0].knots[:, 8], X.max(axis=0), atol=1e-12)
+    once = run((0,))
+    gap = np.max(np.abs(net.layers[1].knots - once.layers[1].knots))
+    assert gap > 1e-3, gap

@@ -117,6 +117,7 @@ def test_stops_at_a_stationary_point_and_counts():
     ({"line_search": "wolfe"}, "line_search"),
     ({"lr": 0}, "lr"),
     ({"tolerance_grad": -1}, "tolerance_grad"),
+    ({"tolerance_ys": -1}, "tolerance_ys"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -153,3 +154,47 @@ def test_masked_entries_stay_zero():
         opt.step(closure)
     assert w.data[1] == 0
     assert abs(w.data[0]) < 1.0  # the other entries moved
+
+
+def test_tolerance_ys_decides_which_curvature_pairs_are_kept():
+    # the bowl scaled by 1e-6: the gradient steps are ~1e-6 long and every pair has
+    # 0 < y's ~ 1e-18 < 1e-10, so torch's threshold keeps none of them (and the next steps
+    # stay gradient steps); pykan's 1e-32 keeps them, and the quasi-Newton scaling follows
+    scale = 1e-6
+
+    def run(tol):
+        w = Parameter(np.array([1.5, -2.0, 0.7]), name="w")
+
+        def closure():
+            w.grad = scale * g_np(w.data)
+            return scale * f_np(w.data)
+
+        opt = LBFGS([w], max_iter=5, tolerance_grad=0.0, tolerance_change=0.0,
+                    **({} if tol is None else {"tolerance_ys": tol}))
+        opt.step(closure)
+        return opt, w.data.copy()
+
+    torch_like, w_default = run(None)
+    assert torch_like.tolerance_ys == 1e-10 and len(torch_like._s) == 0
+    pykan_like, w_small = run(1e-32)
+    assert len(pykan_like._s) == 4  # one pair per iteration after the first
+    assert all(float(s @ y) > 0 for s, y in zip(pykan_like._s, pykan_like._y, strict=True))
+    assert np.max(np.abs(w_small - w_default)) > 1e-3  # and the iterates differ
+
+
+def test_what_one_backtracking_step_costs():
+    # the module docstring: a full step of 20 iterations makes at least 21 closure calls,
+    # and max_eval (25) is checked only after a line search, so a step can exceed it
+    X = np.random.default_rng(0).uniform(-1, 1, size=(1000, 2))
+    y = np.exp(np.sin(np.pi * X[:, :1]) + X[:, 1:] ** 2)
+    net = KAN([2, 1, 1], G=20, k=3, rng=0)
+    opt = LBFGS(net.parameters(), history_size=10, line_search="backtracking",
+                tolerance_grad=1e-32, tolerance_change=1e-32)
+    per_step = []
+    for _ in range(10):
+        e0, i0 = opt.n_evals, opt.n_iter
+        opt.step(lambda: net.loss_and_grad(X, y, SquaredError()))
+        per_step.append((opt.n_evals - e0, opt.n_iter - i0))
+    assert all(e >= i + 1 for e, i in per_step), per_step
+    assert any(e > opt.max_eval for e, _ in per_step), per_step
+    assert all(e <= 30 for e, _ in per_step), per_step

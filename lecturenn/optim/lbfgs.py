@@ -6,8 +6,8 @@ two-loop recursion) and 7.5; the iteration is that of ``torch.optim.LBFGS`` (PyT
 which the tests follow iterate by iterate.
 
 With the pairs :math:`s_i = w_{i+1} - w_i`, :math:`y_i = \nabla Q(w_{i+1}) - \nabla Q(w_i)`,
-:math:`\rho_i = 1/(y_i^\top s_i)` of the last ``history_size`` iterations (a pair with
-:math:`y^\top s \le 10^{-10}` is not stored: the curvature condition fails), the direction
+:math:`\rho_i = 1/(y_i^\top s_i)` of the last ``history_size`` iterations (a pair is stored
+only if :math:`y^\top s >` ``tolerance_ys``; see below), the direction
 :math:`d = -H\nabla Q` is computed without forming :math:`H`:
 
 .. math::
@@ -26,7 +26,24 @@ halving :math:`t`).
 iterations (20 by default), calling the closure once per iteration (and once per halving of
 the line search); it stops early when the largest gradient entry is at most
 ``tolerance_grad``, or the step or the change of the loss is below ``tolerance_change``.
-So "100 steps" of L-BFGS are up to 2000 gradient evaluations, against 100 for Adam.
+So "100 steps" of L-BFGS are up to 2000 iterations and about as many gradient evaluations,
+against 100 for Adam: a full step of 20 iterations calls the closure 20 times with
+``line_search="none"`` and at least 21 times with ``"backtracking"`` (one at the start, one
+per iteration, one per halving). ``max_eval`` is checked only after an iteration's line
+search, so a backtracking step can exceed it (21-27 calls per step on the KAN chapter's
+[2, 1, 1] network at G = 20, ``tests/test_lbfgs.py``) and it can also end a step before
+``max_iter``.
+
+**Which pairs are kept** (``tolerance_ys``). A pair enters the memory only if
+:math:`y^\top s` exceeds ``tolerance_ys``. :math:`y^\top s > 0` is the curvature condition
+that keeps :math:`H` positive definite; the threshold is an *absolute* number, so it also
+throws away pairs that satisfy the condition but are small because the loss itself is small.
+PyTorch uses :math:`10^{-10}` (the default here, so the tests can follow
+``torch.optim.LBFGS`` iterate by iterate); pykan 0.2.8's ``fit`` passes ``1e-32`` to its copy
+of that optimizer. On the KAN chapter's toy fits the losses are about :math:`10^{-8}` and
+:math:`y^\top s \sim 10^{-13}`: with :math:`10^{-10}` almost every pair of the finer grids is
+rejected, the memory keeps only the stale pairs of earlier grids, and training stalls
+(``kan_scaling.train`` therefore passes pykan's ``1e-32``).
 
 A parameter with a :attr:`~lecturenn.parameter.Parameter.mask` (a pruned network) keeps its
 deleted entries at zero, as with every optimizer of the package: their gradient is zeroed
@@ -63,7 +80,11 @@ class LBFGS(Optimizer):
     tolerance_grad, tolerance_change : float, optional
         The stopping thresholds (PyTorch's 1e-7 and 1e-9).
     max_eval : int, optional
-        Closure calls per step (``max_iter * 5 // 4`` by default, as PyTorch).
+        Closure calls per step (``max_iter * 5 // 4`` by default, as PyTorch), checked after
+        each iteration.
+    tolerance_ys : float, optional
+        A pair :math:`(s, y)` is stored only if :math:`y^\top s` exceeds it: PyTorch's
+        ``1e-10`` by default, pykan passes ``1e-32`` (see the module docstring).
 
     Examples
     --------
@@ -84,7 +105,8 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr: float = 1.0, *, max_iter: int = 20, history_size: int = 100,
                  line_search: str = "none", tolerance_grad: float = 1e-7,
-                 tolerance_change: float = 1e-9, max_eval: int | None = None) -> None:
+                 tolerance_change: float = 1e-9, max_eval: int | None = None,
+                 tolerance_ys: float = 1e-10) -> None:
         super().__init__(params, lr)
         self.max_iter = check_int("max_iter", max_iter, minimum=1)
         self.history_size = check_int("history_size", history_size, minimum=1)
@@ -92,6 +114,7 @@ class LBFGS(Optimizer):
         self.tolerance_grad = check_positive("tolerance_grad", tolerance_grad, strict=False)
         self.tolerance_change = check_positive("tolerance_change", tolerance_change,
                                                strict=False)
+        self.tolerance_ys = check_positive("tolerance_ys", tolerance_ys, strict=False)
         self.max_eval = (self.max_iter * 5 // 4 if max_eval is None
                          else check_int("max_eval", max_eval, minimum=1))
         self.n_iter = 0  # iterations over all steps
@@ -154,7 +177,7 @@ class LBFGS(Optimizer):
                 y = g - self._prev_g
                 s = self._d * self._t
                 ys = float(y @ s)
-                if ys > 1e-10:
+                if ys > self.tolerance_ys:
                     if len(self._s) == self.history_size:
                         self._s.pop(0)
                         self._y.pop(0)
