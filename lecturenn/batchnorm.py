@@ -164,7 +164,11 @@ class BatchNorm(Layer):
         The buffer counting the training batches seen (PyTorch's ``num_batches_tracked``),
         saved with the running statistics, so that ``momentum=None`` goes on with the right
         divisor after :meth:`~lecturenn.network.Network.save` and ``load``; as an ``int``:
-        :attr:`n_batches` (read only; :meth:`reset_running_stats` sets it to 0).
+        :attr:`n_batches` (read only; :meth:`reset_running_stats` sets it to 0). A file or
+        state dict written before this buffer existed (only ``running_mean`` and
+        ``running_var``) still loads: the count keeps its value, 0 in a layer that ``load``
+        has just built (:attr:`legacy_buffers`; PyTorch's rule for a ``BatchNorm`` state
+        dict older than its version 2).
 
     Examples
     --------
@@ -177,6 +181,10 @@ class BatchNorm(Layer):
     >>> bn.running_mean.data, bn.running_var.data   # 0.9*0 + 0.1*mu, 0.9*1 + 0.1*2/1*var
     (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
+
+    #: ``num_batches_tracked`` came after files had been saved with the running statistics
+    #: only; such a file loads, the count keeping its value (0 in a layer just built)
+    legacy_buffers = ("num_batches_tracked",)
 
     def __init__(self, n_units: int, eps: float = 1e-5, momentum: float | None = 0.1, *,
                  rng=0, dtype=np.float64) -> None:
@@ -308,7 +316,8 @@ class BatchNorm(Layer):
 
     @classmethod
     def buffer_shapes(cls, cfg: dict) -> dict:
-        r""":math:`\bar\mu` and :math:`\bar\sigma^2`, each ``(n_units,)``."""
+        r""":math:`\bar\mu` and :math:`\bar\sigma^2`, each ``(n_units,)``, and the batch count
+        ``num_batches_tracked``, a scalar."""
         H = cls._check_config(cfg)
         return {"running_mean": (H,), "running_var": (H,), "num_batches_tracked": ()}
 

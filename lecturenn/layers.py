@@ -159,6 +159,13 @@ class Layer:
     n_out: int
     cache = None
 
+    #: the names of buffers added to the layer type after files had been written without
+    #: them: a file or a state dict that lacks one still loads, and the buffer keeps its value
+    #: (the one of a layer just built, when :func:`lecturenn.serialization.load` builds it),
+    #: as ``torch.nn.modules.batchnorm._NormBase._load_from_state_dict`` does for
+    #: ``num_batches_tracked`` in a state dict older than its version 2
+    legacy_buffers: tuple[str, ...] = ()
+
     def parameters(self) -> list[Parameter]:
         """The layer's trainable parameters (empty for parameter-free layers)."""
         return []

@@ -258,9 +258,12 @@ class Network:
         Notes
         -----
         The masks of pruned parameters win (:func:`lecturenn.parameter.load_arrays`): a
-        deleted weight stays zero whatever ``state`` holds for it.
+        deleted weight stays zero whatever ``state`` holds for it. A buffer that older states
+        lack (:meth:`legacy_array_names`, a ``BatchNorm``'s ``num_batches_tracked``) may be
+        missing: it keeps its value, as in PyTorch.
         """
-        load_arrays(self.named_arrays(), state, "state_dict")
+        load_arrays(self.named_arrays(), state, "state_dict",
+                    optional=self.legacy_array_names(self.config()))
 
     @property
     def n_params(self) -> int:
@@ -516,6 +519,29 @@ class Network:
             for name, shape in zip(_parameter_names(i, list(shapes)), shapes.values(),
                                    strict=True):
                 out[name] = tuple(int(d) for d in shape)
+        return out
+
+    @classmethod
+    def legacy_array_names(cls, cfg: dict) -> list[str]:
+        """The names of the buffers that a file or state dict of ``cfg`` may lack.
+
+        The buffers each layer type lists in
+        :attr:`~lecturenn.layers.Layer.legacy_buffers` (a ``BatchNorm``'s
+        ``num_batches_tracked``, which files saved before it existed do not hold), by their
+        names in the network (``"layers.1.num_batches_tracked"``). Empty for a layer type
+        whose :meth:`~lecturenn.layers.Layer.parameter_shapes` does not say.
+        """
+        _, layers = cls._check_config(cfg)
+        out: list[str] = []
+        for i, c in enumerate(layers):
+            kind, kwargs = layer_type(c)
+            legacy = getattr(kind, "legacy_buffers", ())
+            shapes = kind.parameter_shapes(kwargs) if legacy else None
+            if shapes is None:
+                continue
+            local = [*shapes, *kind.buffer_shapes(kwargs)]
+            out += [name for key, name in zip(local, _parameter_names(i, local), strict=True)
+                    if key in legacy]
         return out
 
     def save(self, path):

@@ -186,7 +186,7 @@ def first_duplicate(params) -> tuple[int, int] | None:
 
 
 def load_arrays(named, state, source: str = "state_dict", what: str | None = None, *,
-                apply_masks: bool = True) -> None:
+                apply_masks: bool = True, optional=()) -> None:
     """Copy ``state[name]`` into ``p.data`` for every ``(name, p)`` of ``named``, in place.
 
     Everything is checked first: the same names (none missing, none extra), numpy arrays
@@ -212,11 +212,15 @@ def load_arrays(named, state, source: str = "state_dict", what: str | None = Non
     apply_masks : bool, optional
         Re-apply the masks after the copy (default). ``False`` only for a caller that sets
         new masks itself right after (:func:`lecturenn.serialization.load_into`).
+    optional : collection of str, optional
+        Names that ``state`` may lack: those arrays keep their values (a buffer added after
+        older files were written, :attr:`lecturenn.layers.Layer.legacy_buffers`). Present,
+        they are checked and copied as any other.
     """
     if not isinstance(state, Mapping):
         raise TypeError(f"{source} must be a mapping name -> numpy array, got {describe(state)}")
     names = [name for name, _ in named]
-    missing = sorted(set(names) - set(state), key=str)
+    missing = sorted(set(names) - set(state) - set(optional), key=str)
     extra = sorted(set(state) - set(names), key=str)
     problems = []
     if missing:
@@ -242,6 +246,8 @@ def load_arrays(named, state, source: str = "state_dict", what: str | None = Non
         raise ValueError(f"{what} does not match the model (nothing was loaded): "
                          + "; ".join(problems))
     for name, p in named:
+        if name not in state:  # an optional array the state lacks: kept
+            continue
         p.data[...] = state[name]
         if apply_masks and getattr(p, "mask", None) is not None:
             p.apply_mask()

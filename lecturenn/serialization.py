@@ -245,10 +245,11 @@ def _stored_config(data: dict, p: Path) -> dict | None:
                          f"{type(exc).__name__}: {exc}") from exc
 
 
-def _shape_problems(shapes: dict, arrays: dict) -> list[str]:
-    """How the arrays of a file differ from the parameter shapes of its architecture."""
+def _shape_problems(shapes: dict, arrays: dict, optional=()) -> list[str]:
+    """How the arrays of a file differ from the parameter shapes of its architecture
+    (the names in ``optional`` may be missing)."""
     problems = []
-    missing = [k for k in shapes if k not in arrays]
+    missing = [k for k in shapes if k not in arrays and k not in optional]
     extra = sorted(k for k in arrays if k not in shapes)
     if missing:
         problems.append(f"missing in the file: {missing}")
@@ -343,9 +344,17 @@ def _load_checked(net, p: Path, data: dict, cfg) -> None:
         raise ValueError(f"{where} does not match the model (nothing was loaded): "
                          + "; ".join(problems))
     # the file's masks replace the model's (none: unpruned), so the old ones are not applied
-    load_arrays(_named_arrays(net), data, "file", what=where, apply_masks=False)
+    load_arrays(_named_arrays(net), data, "file", what=where, apply_masks=False,
+                optional=_legacy_names(type(net), _json_config(net)))
     for name, param in named:
         param.set_mask(masks.get(name))
+
+
+def _legacy_names(cls, cfg) -> list[str]:
+    """The arrays that older files of ``cfg`` may lack (the model class's
+    ``legacy_array_names``, if it has one)."""
+    names_of = getattr(cls, "legacy_array_names", None)
+    return [] if names_of is None else names_of(cfg)
 
 
 def _named_arrays(net) -> list:
@@ -381,6 +390,14 @@ def load(path, rng=0):
         match its arrays.
     OSError
         If the path cannot be read (no such file, a directory, no permission).
+
+    Notes
+    -----
+    A file may lack the buffers that the model class names in ``legacy_array_names`` (the
+    ``num_batches_tracked`` of a :class:`~lecturenn.batchnorm.BatchNorm`, which files saved
+    before it existed do not hold): they keep the values of the network just built (a
+    count of 0, as PyTorch gives an old ``BatchNorm`` state dict); :func:`load_into` keeps
+    the model's own.
     """
     gen = check_rng(rng)  # the caller's argument: its error is not the file's
     p, data = _read(path)
@@ -397,7 +414,7 @@ def load(path, rng=0):
     try:
         shapes = None if shapes_of is None else shapes_of(cfg)
         if shapes is not None:
-            problems = _shape_problems(shapes, _split_masks(data)[0])
+            problems = _shape_problems(shapes, _split_masks(data)[0], _legacy_names(cls, cfg))
             if problems:
                 raise ValueError("the arrays do not match it: " + "; ".join(problems))
         net = cls.from_config(cfg, rng=gen)

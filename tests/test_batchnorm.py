@@ -504,6 +504,116 @@ def test_batch_count_is_saved_so_momentum_none_continues_the_mean(tmp_path):
                                np.mean([h.mean(axis=0) for h in hidden], axis=0), rtol=1e-12)
 
 
+def _old_format_file(net, path):
+    """A file as lecturenn wrote it before the buffer num_batches_tracked existed (commit
+    a85ffa1 added it): the same archive (the parameters, running_mean, running_var, the
+    architecture, whose BatchNorm config was the same) without the count."""
+    with np.load(save(net, path), allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if not k.endswith(".num_batches_tracked")}
+    assert "layers.1.running_mean" in arrays and "layers.1.num_batches_tracked" not in arrays
+    old = path.with_name("old.npz")
+    with open(old, "wb") as fh:
+        np.savez(fh, **arrays)
+    return old
+
+
+def _trained_bn_net(n_batches=3):
+    net = batchnorm_network([3, 4, 2], "before", "tanh", momentum=None, rng=1)
+    for s in range(n_batches):
+        net.train()(_batch(s, n=6, H=3))
+    return net
+
+
+def test_legacy_array_names_are_the_batch_counts():
+    assert BatchNorm.legacy_buffers == ("num_batches_tracked",)
+    for placement in ("before", "after"):
+        net = batchnorm_network([3, 4, 4, 2], placement, "tanh")
+        bns = [i for i, lay in enumerate(net.layers) if isinstance(lay, BatchNorm)]
+        assert Network.legacy_array_names(net.config()) == [
+            f"layers.{i}.num_batches_tracked" for i in bns]
+        assert all(name in dict(net.named_buffers())
+                   for name in Network.legacy_array_names(net.config()))
+    assert Network.legacy_array_names(Network([2, 3, 1]).config()) == []
+
+
+def test_file_saved_before_the_batch_count_loads_like_torch(tmp_path):
+    """load: a fresh layer, the count 0; load_into an existing one: its count is kept. That
+    is what torch 2's BatchNorm1d.load_state_dict does with a state dict of version < 2
+    (no "num_batches_tracked"): it keeps the module's own count, 0 in a new module."""
+    net = _trained_bn_net(3)
+    old = _old_format_file(net, tmp_path / "bn")
+    back = load(old)
+    bn, bn2 = net.layers[1], back.layers[1]
+    for name in ("gamma", "beta", "running_mean", "running_var"):
+        np.testing.assert_array_equal(getattr(bn2, name).data, getattr(bn, name).data)
+    assert bn.n_batches == 3 and bn2.n_batches == 0
+    np.testing.assert_array_equal(back.eval()(_batch(9, n=4, H=3)),
+                                  net.eval()(_batch(9, n=4, H=3)))
+
+    target = _trained_bn_net(5)  # other running statistics, 5 batches counted
+    load_into(target, old)
+    np.testing.assert_array_equal(target.layers[1].running_mean.data, bn.running_mean.data)
+    assert target.layers[1].n_batches == 5
+
+    state = {k: torch.from_numpy(v.copy()) for k, v in np.load(old).items()
+             if k.startswith("layers.1.")}
+    torch_names = {"gamma": "weight", "beta": "bias"}
+    state = {torch_names.get(k[len("layers.1."):], k[len("layers.1."):]): v
+             for k, v in state.items()}  # a plain dict, no _metadata: version None
+    assert sorted(state) == ["bias", "running_mean", "running_var", "weight"]
+    for count in (0, 5):
+        t = torch.nn.BatchNorm1d(4, momentum=None, dtype=torch.float64)
+        t.num_batches_tracked.fill_(count)
+        t.load_state_dict(state)  # strict: accepted
+        assert int(t.num_batches_tracked) == count
+        np.testing.assert_array_equal(t.running_var.numpy(), bn.running_var.data)
+
+
+def test_state_dict_without_the_batch_count_loads_and_keeps_it():
+    net, other = _trained_bn_net(3), _trained_bn_net(6)
+    state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    other.load_state_dict(state)
+    assert other.layers[1].n_batches == 6
+    np.testing.assert_array_equal(other.layers[1].running_mean.data,
+                                  net.layers[1].running_mean.data)
+    full = net.state_dict()
+    other.load_state_dict(full)  # present, it is loaded as any buffer
+    assert other.layers[1].n_batches == 3
+
+
+@pytest.mark.parametrize(("drop", "bad", "match"), [
+    ("layers.1.running_mean", {}, r"missing in the state_dict: \['layers.1.running_mean'\]"),
+    ("layers.1.num_batches_tracked", {"layers.1.running_var": np.ones(5)},
+     r"layers.1.running_var: shape \(5,\) in the state_dict, \(4,\) in the model"),
+    ("", {"layers.1.num_batches_tracked": np.zeros(1)},
+     r"layers.1.num_batches_tracked: shape \(1,\) in the state_dict, \(\) in the model"),
+    ("", {"layers.1.num_batches_tracked": np.array(np.nan)},
+     r"layers.1.num_batches_tracked: holds NaN"),
+])
+def test_only_the_batch_count_may_be_missing(drop, bad, match):
+    net = _trained_bn_net(2)
+    state = {k: v for k, v in net.state_dict().items() if k != drop}
+    state.update(bad)
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=match):
+        net.load_state_dict(state)
+    for k, v in net.state_dict().items():  # nothing was loaded
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_old_file_missing_running_mean_too_is_refused(tmp_path):
+    net = _trained_bn_net(2)
+    with np.load(save(net, tmp_path / "bn"), allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files
+                  if not k.endswith((".num_batches_tracked", ".running_mean"))}
+    with open(tmp_path / "worse.npz", "wb") as fh:
+        np.savez(fh, **arrays)
+    with pytest.raises(ValueError, match=r"missing in the file: \['layers.1.running_mean'\]"):
+        load(tmp_path / "worse.npz")
+    with pytest.raises(ValueError, match=r"missing in the file: \['layers.1.running_mean'\]"):
+        load_into(net, tmp_path / "worse.npz")
+
+
 def test_reset_running_stats_matches_torch_and_restarts_the_mean():
     bn = BatchNorm(3, momentum=None)
     t = torch.nn.BatchNorm1d(3, momentum=None, dtype=torch.float64)
