@@ -61,12 +61,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lecturenn._validation import (
+    as_float_array,
     check_bool,
     check_choice,
     check_in_range,
     check_int,
     check_positive,
     check_real,
+    check_rng,
     describe,
 )
 from lecturenn.layers import Dense
@@ -151,6 +153,15 @@ def _check_curved(loss, where):
             "delete weights by their index); use a loss with curvature (squared, logistic, "
             "cross_entropy), e.g. to rank the weights of a network trained with this one")
     return loss
+
+
+def _as_array(name: str, value, what: str) -> np.ndarray:
+    """``numpy.asarray(value)``, its dtype kept (checked by the caller), or a ``TypeError``
+    naming ``name`` for what NumPy cannot make an array of (a ragged list)."""
+    try:
+        return np.asarray(value)
+    except ValueError as exc:
+        raise TypeError(f"{name} must be {what}, got {describe(value)}") from exc
 
 
 def _check_approximation(approximation) -> str:
@@ -525,7 +536,7 @@ def delete_features(net, features) -> None:
     :math:`W^1` are masked (row 0 holds the thresholds).
     """
     layers = _dense_layers(net, "delete_features")
-    idx = np.atleast_1d(np.asarray(features))
+    idx = np.atleast_1d(_as_array("features", features, "integer column indices"))
     if idx.size == 0 and idx.ndim == 1:
         return  # no input to remove
     if idx.dtype.kind not in "iu" or idx.ndim != 1:
@@ -579,9 +590,10 @@ def deletion_curve(net, X, y, loss, scores, counts=None) -> DeletionCurve:
     if counts is None:
         counts = np.arange(total + 1)
     else:
-        counts = np.asarray(counts)
-        if counts.ndim != 1 or counts.dtype.kind not in "iu" or counts.size == 0:
+        arr = _as_array("counts", counts, "a 1-d array of integers")
+        if arr.ndim != 1 or arr.dtype.kind not in "iu" or arr.size == 0:
             raise TypeError(f"counts must be a 1-d array of integers, got {describe(counts)}")
+        counts = arr
         if np.any(counts < 0) or np.any(counts > total) or np.any(np.diff(counts) < 0):
             raise ValueError(f"counts must be nondecreasing in 0..{total}")
     saved = [lay.W.data.copy() for lay in layers]
@@ -671,11 +683,9 @@ def _default_trainer(X, y, loss, epochs, lr, batch_size, rng):
     from lecturenn.optim import Adam
     from lecturenn.training import fit
 
-    gen = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-
-    def train(net):
+    def train(net):  # one Generator (check_rng) for every round: each shuffles anew
         fit(net, X, y, loss, Adam(net.parameters(), lr=lr), epochs=epochs,
-            batch_size=batch_size, rng=gen)
+            batch_size=batch_size, rng=rng)
     return train
 
 
@@ -761,16 +771,17 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
     approximation = _check_approximation(approximation)
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val and y_val go together: give both or neither")
+    gen = check_rng(rng)  # a Generator or an int seed (not None), given a trainer or not
     if train is None:
         check_int("epochs", epochs, minimum=1)
         check_positive("lr", lr)
         check_int("batch_size", batch_size, minimum=1)
-        train = _default_trainer(Xc, yc, loss, epochs, lr, batch_size, rng)
+        train = _default_trainer(Xc, yc, loss, epochs, lr, batch_size, gen)
     elif not callable(train):
         raise TypeError(f"train must be a callable train(net), got {describe(train)}")
     have_val = X_val is not None
     if have_val:  # checked before anything is trained
-        Xv = net._check_input(X_val)
+        Xv = net._check_input(X_val, name="X_val")
         yv = loss.prepare_target(y_val, (Xv.shape[0], net.sizes[-1]), net.dtype,
                                  name="y_val")
 
@@ -840,18 +851,17 @@ def obs_saliences(H, w, active=None) -> tuple[np.ndarray, np.ndarray]:
         Row :math:`q` is :math:`\delta` for deleting :math:`w_q` (zero outside the active
         weights).
     """
-    H = np.asarray(H, dtype=float)
-    w = np.asarray(w, dtype=float)
+    H = as_float_array("H", H, allow_empty=True)
+    w = as_float_array("w", w, allow_empty=True)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or w.shape != (H.shape[0],):
         raise ValueError(f"H must be (P, P) and w (P,), got {H.shape} and {w.shape}")
-    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(w))):
-        raise ValueError("H and w must be finite")
     asym = float(np.abs(H - H.T).max()) if H.size else 0.0
     scale = float(np.abs(H).max()) if H.size else 0.0
     if asym > OBS_SYMMETRY_RTOL * scale:
         raise ValueError(f"H must be symmetric (a Hessian): max |H - H^T| = {asym:.3g} > "
                          f"{OBS_SYMMETRY_RTOL:g} * max |H| = {OBS_SYMMETRY_RTOL * scale:.3g}")
-    act = np.ones(w.shape, bool) if active is None else np.asarray(active)
+    act = np.ones(w.shape, bool) if active is None else _as_array(
+        "active", active, f"a Boolean array of shape {w.shape}")
     if act.dtype != np.bool_ or act.shape != w.shape:
         raise TypeError(f"active must be a Boolean array of shape {w.shape}, got "
                         f"{describe(active)}")

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import lecturenn as ln
-from lecturenn import boolean, data, gradcheck, optim, perceptron, testfunctions
+from lecturenn import boolean, data, gradcheck, optim, perceptron, pruning, testfunctions
 from lecturenn.activations import (
     ELU,
     Identity,
@@ -762,6 +762,67 @@ def test_fit_validation_targets_are_named():
 def test_found_by_the_probe(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def _obd(**kw):
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    args = {"n": 1, "max_rounds": 1, "epochs": 1, "batch_size": 2, **kw}
+    return pruning.optimal_brain_damage(_net(), X, [1.0, 1.0, 0.0, 0.0], "squared", **args)
+
+
+_H2, _W2 = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([1.0, -1.0])
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    # the held-out set is named as such, not as X
+    (lambda: _obd(X_val=np.ones((4, 3)), y_val=[0.0] * 4), ValueError,
+     r"X_val of layer 0 \(Dense\(2, 3, .*\)\) must have shape \(n, 2\), got \(4, 3\)"),
+    (lambda: _obd(X_val="abc", y_val=[0.0]), TypeError, r"X_val must be a real numeric array"),
+    (lambda: _obd(X_val=[[np.nan, 1.0]], y_val=[0.0]), ValueError,
+     r"X_val must be finite, got nan at index \(0, 0\)"),
+    # the seed of the default trainer: numpy's own errors before, None silently unseeded
+    (lambda: _obd(rng=None), TypeError, r"rng must be a numpy.random.Generator or an int seed, "
+                                        r"got None"),
+    (lambda: _obd(rng=True), TypeError, r"rng must be a numpy.random.Generator or an int seed"),
+    (lambda: _obd(rng=[]), TypeError, r"rng must be a numpy.random.Generator or an int seed"),
+    (lambda: _obd(rng=-1), ValueError, r"rng seed must be a non-negative integer, got -1"),
+    (lambda: _obd(rng=2.7, train=lambda net: None), TypeError, r"rng must be"),
+    # ragged lists: numpy's "inhomogeneous shape" before
+    (lambda: pruning.deletion_curve(_net(), np.ones((2, 2)), [0.0, 1.0], "squared",
+                                    "magnitude", counts=[[1], [1, 2]]), TypeError,
+     r"counts must be a 1-d array of integers, got \[\[1\], \[1, 2\]\]"),
+    (lambda: pruning.delete_features(_net(), [[1], [1, 2]]), TypeError,
+     r"features must be integer column indices, got \[\[1\], \[1, 2\]\]"),
+    (lambda: pruning.obs_saliences(_H2, _W2, active=[[True], [True, False]]), TypeError,
+     r"active must be a Boolean array of shape \(2,\), got \[\[True\], \[True, False\]\]"),
+    # H and w: numpy's "could not convert string to float" and "float() argument" before,
+    # a complex H silently cast to its real part
+    (lambda: pruning.obs_saliences("abc", _W2), TypeError, r"H must be a real numeric array"),
+    (lambda: pruning.obs_saliences(_H2 + 1j, _W2), TypeError,
+     r"H must be a real numeric array, got array of shape \(2, 2\) and dtype complex128"),
+    (lambda: pruning.obs_saliences(_H2, {"a": 1}), TypeError, r"w must be a real numeric array"),
+    (lambda: pruning.obs_saliences(_H2, [np.inf, 1.0]), ValueError,
+     r"w must be finite, got inf at index \(0,\)"),
+    (lambda: pruning.obs_saliences([[np.nan, 0.0], [0.0, 1.0]], _W2), ValueError,
+     r"H must be finite, got nan at index \(0, 0\)"),
+])
+def test_pruning_found_by_the_probe(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_pruning_bad_input_still_accepted_where_it_is_valid():
+    """What the probe lists as accepted and is right: integer H, no feature, a Boolean list."""
+    L, _ = pruning.obs_saliences(np.array([[2, 0], [0, 1]]), [1, 1], active=[True, False])
+    assert L[0] == pytest.approx(1.0, rel=1e-12) and L[1] == np.inf  # w^2/(2 [H^-1]_qq), 1/1
+    net = _net()
+    pruning.delete_features(net, [])
+    assert net.layers[0].W.mask is None
+    with pytest.raises(TypeError, match="features must be integer"):
+        pruning.delete_features(net, [True])  # a Boolean is not an index
+    with pytest.raises(TypeError, match="counts must be a 1-d array of integers"):
+        pruning.deletion_curve(net, np.ones((2, 2)), [0.0, 1.0], "squared", "magnitude",
+                               counts=[True, True])
 
 
 def test_the_training_hot_path_stays_unchecked_on_purpose():
