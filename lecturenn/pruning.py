@@ -617,7 +617,7 @@ def deletion_curve(net, X, y, loss, scores, counts=None) -> DeletionCurve:
 # -- the slide's procedure ---------------------------------------------------------------------
 @dataclass
 class OBDStep:
-    """One round of :func:`optimal_brain_damage`: delete, retrain, measure.
+    r"""One round of :func:`optimal_brain_damage`: delete, retrain, measure.
 
     Attributes
     ----------
@@ -631,6 +631,13 @@ class OBDStep:
         :math:`Q` on the held-out set (if given).
     accepted : bool
         ``False`` for the round that worsened :math:`Q` too much (it was undone).
+    grad_norm : float
+        :math:`\|\nabla Q(w)\|`, the Euclidean norm of the gradient of the training loss
+        over the weights left, at the point where this round's saliences were computed
+        (before the deletion). The salience :math:`\tfrac12 h_{kk}w_k^2` predicts the
+        increase of :math:`Q` only where the gradient vanishes (the paper's "extremal"
+        approximation): a norm far from 0 says the first-order term :math:`-g_kw_k`, which
+        the salience drops, is there too (``saliences(..., first_order=True)``).
     """
 
     deleted: dict
@@ -638,6 +645,7 @@ class OBDStep:
     loss: float
     val_loss: float | None
     accepted: bool
+    grad_norm: float = float("nan")
 
 
 @dataclass
@@ -665,6 +673,23 @@ class OBDResult:
     steps: list = field(default_factory=list)
     stopped: str = "max_rounds"
     n_active: int = 0
+
+    @property
+    def grad_norms(self) -> list[float]:
+        r""":attr:`OBDStep.grad_norm` of every round: :math:`\|\nabla Q\|` where each round's
+        saliences were computed (the first: at the trained, unpruned network)."""
+        return [step.grad_norm for step in self.steps]
+
+
+def _grad_norm(net, X, y, loss) -> float:
+    r""":math:`\|\nabla Q(w)\|` over the weights left (a deleted weight's gradient is not
+    counted: it is never used)."""
+    net.loss_and_grad(X, y, loss)
+    total = 0.0
+    for p in net.parameters():
+        g = p.grad if p.mask is None else p.grad[p.mask]
+        total += float(np.dot(g.ravel(), g.ravel()))
+    return float(np.sqrt(total))
 
 
 def _snapshot(net):
@@ -750,6 +775,9 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
     Returns
     -------
     OBDResult
+        With each round's :math:`Q`, held-out :math:`Q` and the gradient norm
+        :math:`\|\nabla Q\|` at the point of pruning (:attr:`OBDStep.grad_norm`): the
+        salience assumes it is 0.
     """
     from lecturenn.training import evaluate
 
@@ -796,6 +824,7 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
     result = OBDResult(q0, qv0, net.n_active)
     for _ in range(max_rounds):
         snap = _snapshot(net)
+        gnorm = _grad_norm(net, Xc, yc, loss)
         s = saliences(net, Xc, yc, loss, approximation)
         deleted = _prune(net, s, n, fraction, per_layer, at_least_one=True)
         if sum(deleted.values()) == 0:
@@ -805,7 +834,7 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
         q, qv = measure()
         worse = ("train" if q > q0 + tol else
                  "validation" if have_val and qv > qv0 + tol else None)
-        result.steps.append(OBDStep(deleted, net.n_active, q, qv, worse is None))
+        result.steps.append(OBDStep(deleted, net.n_active, q, qv, worse is None, gnorm))
         if worse is not None:
             _restore(net, snap)
             result.stopped = worse
@@ -815,7 +844,7 @@ def optimal_brain_damage(net, X, y, loss, *, X_val=None, y_val=None, n: int | No
 
 
 # -- Optimal Brain Surgeon ---------------------------------------------------------------------
-def obs_saliences(H, w, active=None) -> tuple[np.ndarray, np.ndarray]:
+def obs_saliences(H, w, active=None, damping: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     r"""Optimal Brain Surgeon: the salience of each weight and the correction of the others.
 
     Hassibi and Stork (1993): deleting :math:`w_q` while the other weights move to minimise
@@ -831,6 +860,23 @@ def obs_saliences(H, w, active=None) -> tuple[np.ndarray, np.ndarray]:
     (Cauchy-Schwarz), :math:`L_q \le \tfrac12 h_{qq} w_q^2`: OBS never predicts more than
     OBD for the same weight.
 
+    **Damping.** With ``damping`` :math:`= \lambda > 0` every :math:`H^{-1}` above is
+    :math:`(H + \lambda I)^{-1}` (on the active weights): the exact OBS step of the damped
+    quadratic model :math:`\tfrac12\delta^\top(H + \lambda I)\delta`, which is what a
+    Hessian that is singular (an input that is constant, a unit that is dead: zero rows) or
+    indefinite (a point that is not a minimum) leaves to work with; :math:`\lambda` must
+    exceed :math:`-\lambda_{\min}(H)` for the inverse to be positive definite. The damped
+    :math:`L_q` grows with :math:`\lambda` from the undamped one (:math:`\lambda \to 0`,
+    where :math:`H` is positive definite); for a positive semidefinite :math:`H`,
+    :math:`\tfrac12\lambda w_q^2 \le L_q \le \tfrac12(h_{qq} + \lambda)w_q^2`
+    (:math:`(H + \lambda I)^{-1} \preceq \lambda^{-1}I`, and Cauchy-Schwarz as above), so
+    a large :math:`\lambda` ranks the weights by magnitude and moves the others less and
+    less. Hassibi and Stork build :math:`H^{-1}`
+    recursively from the outer-product approximation of :math:`H`, starting from
+    :math:`H_0^{-1} = \alpha^{-1} I` with a small :math:`\alpha` (the same damping, there a
+    by-product of starting the recursion); here :math:`H` is given and ``damping`` is
+    explicit, 0 by default (the undamped formulas).
+
     Parameters
     ----------
     H : array_like, shape (P, P)
@@ -842,6 +888,9 @@ def obs_saliences(H, w, active=None) -> tuple[np.ndarray, np.ndarray]:
         The weights in the same order.
     active : array_like of bool, optional
         The weights left (the others are fixed at zero and ignored); all by default.
+    damping : float, optional
+        :math:`\lambda \ge 0` added to the diagonal of :math:`H` on the active weights
+        before the inversion (0 by default: none).
 
     Returns
     -------
@@ -865,13 +914,17 @@ def obs_saliences(H, w, active=None) -> tuple[np.ndarray, np.ndarray]:
     if act.dtype != np.bool_ or act.shape != w.shape:
         raise TypeError(f"active must be a Boolean array of shape {w.shape}, got "
                         f"{describe(active)}")
+    damping = check_positive("damping", damping, strict=False)
     idx = np.flatnonzero(act)
-    Ha = H[np.ix_(idx, idx)]
+    Ha = 0.5 * (H[np.ix_(idx, idx)] + H[np.ix_(idx, idx)].T)
+    Ha[np.diag_indices_from(Ha)] += damping
     try:
-        c = np.linalg.cholesky(0.5 * (Ha + Ha.T))
+        c = np.linalg.cholesky(Ha)
     except np.linalg.LinAlgError as exc:
-        raise ValueError("H is not positive definite on the active weights: OBS needs its "
-                         "inverse (add a damping alpha * I, as Hassibi and Stork do)") from exc
+        what = "H" if damping == 0 else f"H + {damping:g} I"
+        raise ValueError(f"{what} is not positive definite on the active weights: OBS needs "
+                         "its inverse (pass damping > 0, larger than -(the least eigenvalue "
+                         "of H): it inverts H + damping * I)") from exc
     Hinv = np.linalg.inv(c).T @ np.linalg.inv(c)
     d = np.diag(Hinv)
     L = np.full(w.shape, np.inf)

@@ -760,6 +760,54 @@ def test_deleting_the_least_salient_costs_less_than_the_smallest_weight():
     assert one_le >= 8 and one_2x >= 5 and three_lt >= 9
 
 
+def _fd_grad_norm(net, X, y, loss, eps=1e-6):
+    """|grad Q| over the weights left, by central differences of Q (not loss_and_grad)."""
+    total = 0.0
+    for p in net.parameters():
+        for j in np.flatnonzero(np.ones(p.shape, bool) if p.mask is None else p.mask):
+            keep = p.data.flat[j]
+            p.data.flat[j] = keep + eps
+            up = ln.training.evaluate(net, X, y, loss)["loss"]
+            p.data.flat[j] = keep - eps
+            down = ln.training.evaluate(net, X, y, loss)["loss"]
+            p.data.flat[j] = keep
+            total += ((up - down) / (2 * eps)) ** 2
+    return np.sqrt(total)
+
+
+def test_obd_reports_the_gradient_norm_where_each_round_prunes():
+    """grad_norm of round k is |grad Q| over the weights left at the state that round's
+    saliences saw (after the k-th call of train, the pretraining being call 0), checked by
+    central differences of Q on snapshots; at a least-squares minimum it is 0."""
+    net, X, y = _least_squares_net(1)
+    states = []
+
+    def record(nt):  # no training: each round only deletes, so the gradient grows from 0
+        states.append((nt.state_dict(), [None if p.mask is None else p.mask.copy()
+                                          for p in nt.parameters()]))
+
+    res = pruning.optimal_brain_damage(net, X, y, "squared", n=2, tol=np.inf, max_rounds=3,
+                                       train=record)
+    assert len(res.steps) == 3 and len(states) == 4
+    assert res.grad_norms == [step.grad_norm for step in res.steps]
+    assert res.grad_norms[0] < 1e-12  # the lstsq minimum: the salience's assumption holds
+    probe = ln.Network.from_config(net.config())
+    for k, step in enumerate(res.steps):
+        state, masks = states[k]
+        for p, m in zip(probe.parameters(), masks, strict=True):
+            p.set_mask(m)
+        probe.load_state_dict(state)
+        # central differences of a quadratic: exact but for rounding of Q/eps (~1e-10)
+        assert step.grad_norm == pytest.approx(_fd_grad_norm(probe, X, y, "squared"),
+                                               rel=1e-6, abs=1e-8)
+    assert res.grad_norms[1] > 1e-3 and res.grad_norms[2] > res.grad_norms[1]
+    # a deleted weight's gradient is not counted: with every mask entry True the same norm
+    # is larger once a weight is gone (its own gradient is then nonzero)
+    probe.layers[0].W.set_mask(None)
+    probe.load_state_dict(states[1][0])
+    assert _fd_grad_norm(probe, X, y, "squared") > res.grad_norms[1] * (1 + 1e-6)
+
+
 # -- Optimal Brain Surgeon ----------------------------------------------------------------------
 def test_obs_is_exact_for_a_quadratic_and_never_above_obd():
     net, X, y = _least_squares_net(4)
@@ -785,3 +833,54 @@ def test_obs_is_exact_for_a_quadratic_and_never_above_obd():
         pruning.obs_saliences(A, w)
     A[0, 1] = H[0, 1] + 1e-10 * np.abs(H).max()
     assert np.isfinite(pruning.obs_saliences(A, w)[0]).all()
+
+
+def test_obs_damping_inverts_h_plus_lambda_i():
+    net, X, y = _least_squares_net(4)
+    H = pruning.hessian(net, X, y, "squared")
+    w = net.layers[0].W.data.ravel().copy()
+    P = w.size
+    L0, _ = pruning.obs_saliences(H, w)
+    np.testing.assert_array_equal(pruning.obs_saliences(H, w, damping=0.0)[0], L0)
+    previous = L0
+    for lam in (1e-3, 1e-1, 10.0, 1e4):
+        L, corr = pruning.obs_saliences(H, w, damping=lam)
+        Hl = H + lam * np.eye(P)
+        inv = np.linalg.inv(Hl)  # an independent inverse, not the Cholesky of the package
+        np.testing.assert_allclose(L, w**2 / (2 * np.diag(inv)), rtol=1e-10)
+        for q in range(P):  # the exact constrained minimum of the damped quadratic model
+            d = corr[q]
+            assert d[q] == pytest.approx(-w[q], abs=1e-12)
+            assert 0.5 * d @ Hl @ d == pytest.approx(L[q], rel=1e-9)
+            rng = np.random.default_rng(q)  # any other step with d_q = -w_q costs more
+            for _ in range(3):
+                e = rng.normal(size=P)
+                e[q] = 0.0
+                assert 0.5 * (d + e) @ Hl @ (d + e) > L[q]
+        # grows with lambda; between lambda w^2 / 2 and OBD's (h_qq + lambda) w^2 / 2
+        assert np.all(L >= previous * (1 - 1e-12))
+        assert np.all(0.5 * lam * w**2 <= L * (1 + 1e-12))
+        assert np.all(L <= 0.5 * (np.diag(H) + lam) * w**2 * (1 + 1e-12))
+        previous = L
+    # a large damping ranks the weights by magnitude
+    order = np.argsort(pruning.obs_saliences(H, w, damping=1e8)[0], kind="stable")
+    np.testing.assert_array_equal(order, np.argsort(np.abs(w), kind="stable"))
+
+
+def test_obs_damping_makes_a_singular_or_indefinite_hessian_usable():
+    w = np.array([1.0, -2.0, 0.5])
+    singular = np.diag([2.0, 1.0, 0.0])  # a weight the loss does not see (a constant input)
+    with pytest.raises(ValueError, match=r"^H is not positive definite.*pass damping > 0"):
+        pruning.obs_saliences(singular, w)
+    L, corr = pruning.obs_saliences(singular, w, damping=1e-3)
+    # diagonal: no other weight moves, L_q = w_q^2 (h_qq + lambda) / 2
+    np.testing.assert_allclose(L, 0.5 * w**2 * (np.diag(singular) + 1e-3), rtol=1e-12)
+    np.testing.assert_allclose(corr, -np.diag(w), atol=1e-15)
+    indefinite = np.array([[1.0, 0.0], [0.0, -0.5]])
+    with pytest.raises(ValueError, match=r"^H \+ 0.4 I is not positive definite"):
+        pruning.obs_saliences(indefinite, w[:2], damping=0.4)  # below -lambda_min = 0.5
+    assert np.isfinite(pruning.obs_saliences(indefinite, w[:2], damping=0.6)[0]).all()
+    with pytest.raises(ValueError, match=r"damping must be >= 0, got -1"):
+        pruning.obs_saliences(singular, w, damping=-1)
+    with pytest.raises(TypeError, match=r"damping must be a real number, got 'a'"):
+        pruning.obs_saliences(singular, w, damping="a")
