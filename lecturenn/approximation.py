@@ -152,10 +152,12 @@ class TwoLayerNetwork:
         if X.ndim == 1:
             if self.n_inputs != 1:
                 raise ValueError(f"x must have shape (m, {self.n_inputs}) for a network with "
-                                 f"{self.n_inputs} inputs, got shape {X.shape}")
+                                 f"{self.n_inputs} inputs (W has {self.n_inputs} columns), "
+                                 f"got shape {X.shape}")
             X = X[:, None]
         if X.shape[1] != self.n_inputs:
-            raise ValueError(f"x must have {self.n_inputs} columns, got shape {X.shape}")
+            raise ValueError(f"x must have {self.n_inputs} columns, as W has, got shape "
+                             f"{X.shape}")
         return ACTIVATIONS[self.activation](X @ self.W.T - self.w0)
 
     def __call__(self, x) -> np.ndarray:
@@ -330,9 +332,17 @@ def cosine_ridge_network(f, K: int, h: float, *, grid: int = 64) -> TwoLayerNetw
        :math:`\langle \omega, x\rangle - t` is a neuron of the slide's form, with
        :math:`w_h = \omega`, :math:`w_{0h} = t`.
 
-    So :math:`\|a - f\|_\infty \le \|f_K - f\|_\infty + \tfrac{h^2}{8}\sum_{k \ne 0} |c_k|\,m_k/2`
-    (:math:`m_k` the number of ridge terms, 1 or 2); the first term is measured, the second
-    is the proved bound of step 2. The constant :math:`c_{00}` is one neuron.
+    So :math:`\|a - f\|_\infty \le \|f_K - f\|_\infty + \tfrac{h^2}{8}\sum_{k \ne 0} |c_k|`:
+    the ridge terms of one product have weights adding up to 1 (one term of weight 1 when
+    :math:`k_1 = 0` or :math:`k_2 = 0`, two of weight :math:`\tfrac12` otherwise), and each
+    profile is off by at most :math:`h^2/8`. The first term is measured, the second is the
+    proved bound of step 2. The constant :math:`c_{00}` is one neuron.
+
+    The number of hidden neurons is
+    :math:`1 + \sum_{k \ne 0} r_k \lceil \pi(k_1 + k_2)/h \rceil` with :math:`r_k` the
+    number of ridge terms (1 or 2): one ReLU per piece of every profile, the range of
+    :math:`\langle \omega, x\rangle` over the square having length :math:`\pi(k_1 + k_2)`.
+    It grows like :math:`2\pi K^3/h`.
 
     Parameters
     ----------
@@ -406,7 +416,11 @@ def least_squares_output(W, w0, x, y, *, activation: str = "sigmoid") -> TwoLaye
     activation : str, optional
         A key of :data:`ACTIVATIONS`.
     """
-    net = TwoLayerNetwork(np.zeros(len(np.atleast_1d(w0))), W, w0, activation)
+    W = as_float_array("W", W, ndim=2)
+    w0 = as_float_array("w0", w0, ndim=1)
+    if len(w0) != len(W):
+        raise ValueError(f"w0 must have one threshold per row of W ({len(W)}), got {len(w0)}")
+    net = TwoLayerNetwork(np.zeros(len(w0)), W, w0, activation)
     Phi = net.hidden(x)
     y = as_float_array("y", y, ndim=1)
     if len(y) != len(Phi):
@@ -418,13 +432,24 @@ def least_squares_output(W, w0, x, y, *, activation: str = "sigmoid") -> TwoLaye
 def uniform_error(net, f, interval=(0.0, 1.0), n: int = 4001) -> float:
     r""":math:`\max_i |a(x_i) - f(x_i)|` on ``n`` equally spaced points of :math:`[a, b]`.
 
-    A lower estimate of the supremum (exact for the maximum on the points).
+    A lower estimate of the supremum (exact for the maximum on the points). ``net`` is
+    called on the ``(n,)`` points and must return ``(n,)`` values, as a
+    :class:`TwoLayerNetwork` of one input does.
     """
     check_callable("net", net, "a network a(x) -> array")
     a, b = _interval("interval", interval)
     n = check_int("n", n, minimum=2)
     x = np.linspace(a, b, n)
-    return float(np.max(np.abs(np.asarray(net(x), dtype=float) - _values("f", f, x))))
+    y = _values("f", f, x)
+    out = np.asarray(net(x), dtype=float)
+    if out.shape != x.shape:
+        raise ValueError(f"net(x) must return an array of shape {x.shape} for x of shape "
+                         f"{x.shape}, got shape {out.shape} (a network of lecturenn.network "
+                         f"takes x[:, None] and returns (m, 1): pass a function that "
+                         f"ravels it)")
+    if not np.all(np.isfinite(out)):
+        raise ValueError("net(x) must be finite on the interval, got NaN or inf")
+    return float(np.max(np.abs(out - y)))
 
 
 def koppen_inner(k: int, *, n: int = 2, gamma: int = 10) -> list:
@@ -443,22 +468,41 @@ def koppen_inner(k: int, *, n: int = 2, gamma: int = 10) -> list:
             & k > 1,\ i_k = \gamma - 1,
         \end{cases}
 
-    and :math:`\psi_k(1) = \psi_{k-1}(1)`, ..., :math:`\psi_1(1) = 1`. The values at the
-    points of level :math:`k - 1` do not change at level :math:`k`; the limit :math:`\psi`
-    is continuous and strictly increasing (Braun and Griebel 2009, who proved what Köppen
-    2002 claimed; Sprecher's earlier function was not monotone). The inner functions of
-    the representation are then :math:`\lambda_p\psi(x_p + qa)`,
-    :math:`a = 1/(\gamma(\gamma - 1))`, for :math:`\gamma \ge 2n + 2`.
+    and :math:`\psi_k(1) = \psi_{k-1}(1) = \dots = \psi_1(1) = 1`. The values at the points
+    of level :math:`k - 1` do not change at level :math:`k`. A point whose last digit is
+    :math:`\gamma - 1` (the *carried* point) is thus
+    :math:`\tfrac12[\psi_{k-1}(p) + \psi_{k-1}(p^+)] + \tfrac{\gamma - 2}{2}\gamma^{-\beta_n(k)}`,
+    :math:`p` its prefix and :math:`p^+ = p + \gamma^{-(k-1)}`: within a gap :math:`D` of level
+    :math:`k - 1` the new gaps are :math:`\gamma - 2` of :math:`\gamma^{-\beta_n(k)}` and two of
+    :math:`D/2 - \tfrac{\gamma - 2}{2}\gamma^{-\beta_n(k)}`. The limit :math:`\psi` is
+    continuous and strictly increasing (claimed by Köppen 2002, proved by Braun and Griebel
+    2009; Sprecher's earlier function was neither monotone nor continuous). The inner
+    functions of the representation are then :math:`\lambda_p\psi(x_p + qa)`,
+    :math:`a = 1/(\gamma(\gamma - 1))`, :math:`q = 0, \dots, 2n`, for :math:`\gamma \ge 2n + 2`;
+    this function computes :math:`\psi` on :math:`[0, 1]` only (the shifted arguments reach
+    :math:`1 + 2na`, where Braun and Griebel's extension would be needed).
+
+    Provenance. The recursion is Köppen's as Braun and Griebel restate it, with the carried
+    point the midpoint of :math:`\psi_k(d - \gamma^{-k})` and :math:`\psi_{k-1}(d + \gamma^{-k})`.
+    The text of either paper was not available to check it line by line; a reading of the
+    Braun–Griebel preprint reports that the form above is the one their proofs use, and that
+    another printed form puts :math:`\tfrac{\gamma - 1}{2}` instead of
+    :math:`\tfrac{\gamma - 2}{2}` into the carried point. Both forms are continuous and
+    increasing with least gap :math:`\gamma^{-\beta_n(k)}`; they differ in the widest gaps
+    only. The tests check this function against a level-by-level table written from the
+    recursion, the least gap, and the widest gap against its recursion
+    (:func:`lecturenn.derivations.approximation.koppen_widest_gaps`).
 
     Returns the values :math:`\psi_k(m/\gamma^k)`, :math:`m = 0, \dots, \gamma^k`, as
     ``fractions.Fraction`` (the increments at level :math:`k` go down to
-    :math:`\gamma^{-\beta_n(k)}`, below double precision already at :math:`k = 5` for
-    :math:`n = 2`).
+    :math:`\gamma^{-\beta_n(k)}`; for :math:`n = 2`, :math:`\gamma = 10` the values of level 5
+    rounded to double precision are no longer increasing).
 
     Parameters
     ----------
     k : int
-        The level, :math:`1 \le k \le 6` (:math:`\gamma^k` points).
+        The level, :math:`1 \le k \le 6`, with at most :math:`10^6` points
+        (:math:`\gamma^k \le 10^6`).
     n : int, optional
         The number of variables, :math:`n \ge 2`.
     gamma : int, optional
@@ -468,13 +512,17 @@ def koppen_inner(k: int, *, n: int = 2, gamma: int = 10) -> list:
     ----------
     M. Köppen, On the training of a Kolmogorov network, ICANN 2002; J. Braun and
     M. Griebel, On a constructive proof of Kolmogorov's superposition theorem, Constructive
-    Approximation 30 (2009) 653-675.
+    Approximation 30 (2009) 653-675. The slide: «Имеет ли теорема Колмогорова отношение к
+    нейросетям?» ("the functions are not smooth and hard to build").
     """
     k = check_int("k", k, minimum=1)
     if k > 6:
         raise ValueError(f"k must be <= 6 (gamma^k points), got {k}")
     n = check_int("n", n, minimum=2)
     gamma = check_int("gamma", gamma, minimum=2 * n + 2)
+    if gamma**k > 10**6:
+        raise ValueError(f"gamma^k must be <= 10^6 points, got gamma = {gamma}, k = {k} "
+                         f"({gamma}^{k} points)")
     return [_koppen(k, m, n, gamma) for m in range(gamma**k + 1)]
 
 

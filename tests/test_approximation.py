@@ -141,6 +141,33 @@ def test_cosine_ridge_network_of_a_trig_polynomial_has_only_the_profile_error():
         assert np.max(np.abs(net(X) - f(X))) <= h**2 / 8 + 1e-12  # two halves of h^2/8
 
 
+def test_cosine_ridge_network_profile_bound_has_weight_one_per_product():
+    # f_K = f for K >= 2 (a trigonometric polynomial): the whole error is the profiles',
+    # at most h^2/8 times the sum of |c_k| (the weights of one product's ridges add up to 1).
+    # The constant the docstring had (|c_k| m_k / 2, half for a single-ridge term) is
+    # violated: measured 0.119 > 0.1125 at h = 1.
+    def f(X):
+        return (0.7 * np.cos(np.pi * X[:, 0]) - 0.5 * np.cos(2 * np.pi * X[:, 1])
+                + 0.3 * np.cos(np.pi * X[:, 0]) * np.cos(np.pi * X[:, 1]))
+
+    u = np.linspace(0, 1, 201)
+    X = np.array(np.meshgrid(u, u)).reshape(2, -1).T
+    errs = {}
+    for h in (1.0, 0.5, 0.3):
+        errs[h] = np.max(np.abs(A.cosine_ridge_network(f, 2, h)(X) - f(X)))
+        assert errs[h] <= h**2 / 8 * (0.7 + 0.5 + 0.3) + 1e-12    # quadrature rounding
+    assert errs[1.0] > 1.0 / 8 * (0.7 / 2 + 0.5 / 2 + 0.3)       # the old constant fails
+
+
+def test_cosine_ridge_network_neuron_count():
+    # 1 + sum over k != 0 of (ridges) * ceil(pi (k1 + k2) / h): one ReLU per profile piece
+    for K, h in [(1, 1.0), (2, 1.0), (3, 0.5), (6, 1.0)]:
+        count = 1 + sum((1 if k1 == 0 or k2 == 0 else 2) * int(np.ceil(np.pi * (k1 + k2) / h))
+                        for k1 in range(K + 1) for k2 in range(K + 1) if k1 or k2)
+        assert A.cosine_ridge_network(gaussian_bump, K, h).n_hidden == count
+    assert A.cosine_ridge_network(gaussian_bump, 6, 1.0).n_hidden == 1753  # printed in the book
+
+
 def test_least_squares_output_fits_when_it_can():
     x = np.linspace(0, 1, 50)
     W = np.linspace(-3, 3, 6)[:, None]
@@ -149,14 +176,18 @@ def test_least_squares_output_fits_when_it_can():
 
 
 def test_shared_zero_threshold_cannot_approximate_x_squared_on_minus1_1():
-    # with w0 = 0: a constant plus an odd function; the rms error stays >= 2/(3 sqrt 5)
+    # with w0 = 0: a constant plus an odd function. On a grid symmetric about 0 the even/odd
+    # argument is exact, so the grid rms error is at least min_c rms(x^2 - c) on the grid,
+    # the grid's version of 2/(3 sqrt 5) (it is 1.0009996 times that); and the fit attains it
     x = np.linspace(-1, 1, 2001)
-    bound_rms = 2 / (3 * np.sqrt(5))
+    grid_bound = np.sqrt(np.mean(x**4) - np.mean(x**2) ** 2)          # c = mean(x^2)
+    assert 1.0009 < grid_bound / (2 / (3 * np.sqrt(5))) < 1.0011
     for H in (4, 16, 64):
         W = np.linspace(-8, 8, H)[:, None]
         net = A.least_squares_output(W, np.zeros(H), x, x**2)
         rms = np.sqrt(np.mean((net(x) - x**2) ** 2))
-        assert rms >= bound_rms * (1 - 1e-3)          # the grid mean is within 1e-3 of the integral
+        # rounding of the least-squares fit is far below 1e-9 relative
+        assert grid_bound * (1 - 1e-9) <= rms <= grid_bound * (1 + 1e-6)
         assert np.max(np.abs(net(x) - x**2)) >= 0.5 * (1 - 1e-9)
     # on [0, 1] the same networks do it
     x1 = np.linspace(0, 1, 2001)
@@ -192,6 +223,17 @@ def test_shared_zero_threshold_cannot_approximate_x_squared_on_minus1_1():
     (lambda: A.TwoLayerNetwork([1.0], [[1.0, 2.0]], [0.0])(np.zeros(3)), r"shape \(m, 2\)"),
     (lambda: A.TwoLayerNetwork([1.0], [[1.0]], [0.0])(np.zeros((3, 2))), "must have 1 columns"),
     (lambda: A.least_squares_output([[1.0]], [0.0], [0.0, 1.0], [1.0]), "one value per row"),
+    (lambda: A.least_squares_output([[1.0]], [[1.0], [1.0, 2.0]], [0.0], [1.0]),
+     "w0 must be a numeric array"),
+    (lambda: A.least_squares_output([[1.0]], [], [0.0], [1.0]), "w0 must not be empty"),
+    (lambda: A.least_squares_output([[1.0]], [0.0, 1.0], [0.0], [1.0]),
+     "w0 must have one threshold per row of W"),
+    (lambda: A.least_squares_output([[1, 0], [0, 1]], [0.0, 1.0], [0.0], [1.0]),
+     r"W has 2 columns"),
+    (lambda: A.uniform_error(lambda x: x[:, None], np.sin), r"net\(x\) must return an array of "
+     r"shape \(4001,\)"),
+    (lambda: A.uniform_error(lambda x: np.full_like(x, np.nan), np.sin),
+     r"net\(x\) must be finite"),
     (lambda: A.uniform_error(A.staircase(f_target, 2), f_target, n=1), "n must be >= 2"),
     (lambda: A.uniform_error(3, f_target), "net must be a network"),
 ])
@@ -218,22 +260,80 @@ def test_koppen_inner_is_increasing_and_refines():
     assert min(b - a for a, b in zip(psi3[:-1], psi3[1:], strict=True)) == Fraction(1, 8**4)
 
 
+def koppen_table(K, n, gamma):
+    """Koppen's recursion written level by level (the reference): level k from level k - 1."""
+    from fractions import Fraction
+
+    level = [Fraction(m, gamma) for m in range(gamma + 1)]              # psi_1(d) = d
+    for k in range(2, K + 1):
+        u = Fraction(1, gamma ** ((n**k - 1) // (n - 1)))
+        nxt = []
+        for p in range(len(level) - 1):                                 # the prefix p / gamma^(k-1)
+            regular = [level[p] + i * u for i in range(gamma - 1)]      # digits 0 .. gamma - 2
+            nxt += regular + [(regular[-1] + level[p + 1]) / 2]         # the carried point
+        level = nxt + [level[-1]]                                      # psi(1) = 1
+    return level
+
+
+@pytest.mark.parametrize("K, n, gamma", [(4, 2, 10), (3, 3, 8), (3, 2, 6)])
+def test_koppen_inner_matches_the_level_table(K, n, gamma):
+    assert A.koppen_inner(K, n=n, gamma=gamma) == koppen_table(K, n, gamma)
+
+
+def test_koppen_level_table_can_fail():
+    # the other printed reading of the carried point ((gamma - 1)/2 units) is a different
+    # function: the comparison above would see it
+    from fractions import Fraction
+
+    psi = A.koppen_inner(2)
+    other = list(psi)
+    other[9] = (psi[0] + psi[10]) / 2 + Fraction(9, 2 * 10**3)
+    assert other != koppen_table(2, 2, 10)
+
+
+def test_koppen_inner_widest_gap_follows_its_recursion():
+    # the widest gap at level k is exactly G_k = G_(k-1)/2 - (gamma-2)/2 gamma^-beta(k), which
+    # lecturenn.derivations.approximation bounds at every level: 2^(k-1) G_k in
+    # [(gamma-1)/gamma^2, 1/gamma], so psi is no better than Hoelder-log_gamma(2)
+    from lecturenn.derivations import approximation as D
+
+    for n, gamma, K in [(2, 10, 4), (3, 8, 3)]:
+        G = D.koppen_widest_gaps(K, n=n, gamma=gamma)
+        for k in range(1, K + 1):
+            psi = A.koppen_inner(k, n=n, gamma=gamma)
+            assert max(b - a for a, b in zip(psi[:-1], psi[1:], strict=True)) == G[k - 1]
+    assert D.check_koppen_gap_bounds() is True
+    assert D.check_koppen_gap_bounds(K=8, n=3, gamma=8) is True
+    # exact halving (2^(k-1) G_k = 1/gamma) is not what happens
+    assert D.check_koppen_gap_bounds(lower=0.1) is False
+    # the other reading's recursion is a different one (finding 9 of the review)
+    assert D.koppen_widest_gaps(3, carry=9) != D.koppen_widest_gaps(3)
+
+
 def test_koppen_inner_is_far_from_smooth():
-    # the largest increment over intervals of length 10^-k halves per level: at best Hoelder
-    # with exponent log10(2), no Lipschitz constant
-    big = []
+    # increment / length over intervals of length 10^-k grows by about 5 a level: no Lipschitz
+    # constant (the exact statement is the recursion of the test above)
+    slopes = []
     for k in (1, 2, 3, 4):
         psi = A.koppen_inner(k)
-        big.append(float(max(b - a for a, b in zip(psi[:-1], psi[1:], strict=True))))
-    ratios = np.array(big[1:]) / np.array(big[:-1])
-    assert np.all(np.abs(ratios - 0.5) < 0.05)
-    slopes = np.array(big) * 10.0 ** np.arange(1, 5)              # increment / length
+        slopes.append(float(max(b - a for a, b in zip(psi[:-1], psi[1:], strict=True))) * 10**k)
     assert np.all(np.diff(slopes) > 0) and slopes[-1] > 100
+
+
+def test_koppen_inner_is_below_double_precision_at_level_5():
+    # n = 2, gamma = 10: rounded to doubles, psi_4 is still increasing, psi_5 is not
+    # (its least increment 10^-31 is below the spacing of doubles near its values)
+    assert np.all(np.diff([float(v) for v in A.koppen_inner(4)]) > 0)
+    psi5 = A.koppen_inner(5)
+    assert min(b - a for a, b in zip(psi5[:-1], psi5[1:], strict=True)) > 0   # exactly: it is
+    flat = int(np.sum(np.diff([float(v) for v in psi5]) <= 0))
+    assert flat == 79_980                  # of 100 000 pairs (float(Fraction) rounds correctly)
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"k": 0}, "k must be >= 1"), ({"k": 7}, "k must be <= 6"), ({"k": 2.0}, "k must be an int"),
     ({"k": 2, "n": 1}, "n must be >= 2"), ({"k": 2, "gamma": 5}, "gamma must be >= 6"),
+    ({"k": 6, "gamma": 1000}, r"gamma\^k must be <= 10\^6"),
 ])
 def test_koppen_inner_bad_input(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):

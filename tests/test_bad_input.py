@@ -908,3 +908,24 @@ def test_plot_decision_regions_checks_predict_and_the_objects():
             plot_decision_regions(ax, lambda P: P.sum(axis=1), X4, Y4[:3], resolution=5)
     finally:
         plt.close(fig)
+
+
+# what the probe found in lecturenn.approximation (tools/probe_bad_input.py --only staircase,
+# least_squares, uniform_error, koppen, ...): an error from inside NumPy, errors naming the
+# wrong argument, a wrong maximum returned silently, an unbounded allocation
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: ln.approximation.least_squares_output([[1.0]], [[1.0], [1.0, 2.0]], [0.0], [1.0]),
+     TypeError, r"w0 must be a numeric array \(rows of equal length\)"),
+    (lambda: ln.approximation.least_squares_output([[1.0]], [], [0.0], [1.0]),
+     ValueError, r"w0 must not be empty"),
+    (lambda: ln.approximation.least_squares_output([[1, 0], [0, 1]], [0.0, 1.0], [0.0], [1.0]),
+     ValueError, r"x must have shape \(m, 2\) for a network with 2 inputs \(W has 2 columns\)"),
+    (lambda: ln.approximation.uniform_error(lambda x: x[:, None], np.sin, n=5),
+     ValueError, r"net\(x\) must return an array of shape \(5,\) for x of shape \(5,\), got "
+                 r"shape \(5, 1\)"),
+    (lambda: ln.approximation.koppen_inner(6, gamma=1000),
+     ValueError, r"gamma\^k must be <= 10\^6 points, got gamma = 1000, k = 6"),
+])
+def test_approximation_found_by_the_probe(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

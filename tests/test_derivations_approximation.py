@@ -72,3 +72,18 @@ def test_odd_symmetry_and_lower_bounds():
 
 def test_odd_taylor_coefficients():
     assert D.check_odd_taylor_coefficients(15) is True
+
+
+def test_monomials_from_one_shared_threshold_in_two_variables():
+    assert D.check_monomials_from_shared_threshold(n=2, order=3) is True
+    assert D.check_monomials_from_shared_threshold(n=3, order=2) is True
+    # a wrong derivative (sigma^(k) = P_k(sigma) shifted by one order) fails
+    P = D.sigmoid_derivative_polynomials(3)
+    assert not D.check_monomials_from_shared_threshold(n=2, order=2, polys=P[1:])
+
+
+def test_lower_bound_derivation_is_derived():
+    # the minimiser comes out of solveset, not out of the claim
+    b = D.shared_threshold_lower_bounds()
+    assert b["c uniform"] == sp.Rational(1, 2) and b["uniform"] == sp.Rational(1, 2)
+    assert b["mean square"] == sp.Rational(4, 45)

@@ -48,6 +48,7 @@ import numpy as np
 
 import lecturenn as ln
 from lecturenn import (
+    approximation,
     boolean,
     data,
     gradcheck,
@@ -278,6 +279,30 @@ TARGETS: list[Target] = [
         "W": np.zeros((0, 2)), "b": [], "v": [], "v0": 0.5, "n_inputs": 2})),
     Target("ThresholdNetwork.__call__", lambda: (ln.xor_network(), {"X": np.ones((2, 2))})),
     Target("xor_features", lambda: (boolean.xor_features, {"X": np.ones((2, 2))})),
+    # -- approximation (what a network can represent)
+    Target("TwoLayerNetwork", lambda: (approximation.TwoLayerNetwork, {
+        "alpha": [1.0, 2.0], "W": [[1.0], [2.0]], "w0": [0.0, 1.0], "activation": "sigmoid"})),
+    Target("TwoLayerNetwork.__call__", lambda: (approximation.TwoLayerNetwork(
+        [1.0, 2.0], [[1.0], [2.0]], [0.0, 1.0]), {"x": np.array([0.0, 0.5])})),
+    Target("TwoLayerNetwork.hidden", lambda: (approximation.TwoLayerNetwork(
+        [1.0, 2.0], [[1.0], [2.0]], [0.0, 1.0]).hidden, {"x": np.array([0.0, 0.5])})),
+    Target("staircase", lambda: (approximation.staircase, {
+        "f": np.sin, "H": 4, "steep": 40.0, "activation": "sigmoid", "interval": (0.0, 1.0)})),
+    Target("staircase_error_bound", lambda: (approximation.staircase_error_bound, {
+        "lipschitz": 1.0, "H": 4, "steep": 40.0, "activation": "sigmoid", "f0": 0.0,
+        "variation": 1.0, "interval": (0.0, 1.0)})),
+    Target("relu_interpolant", lambda: (approximation.relu_interpolant, {
+        "knots": [0.0, 0.5, 1.0], "values": [0.0, 1.0, 0.0]})),
+    Target("cosine_ridge_network", lambda: (approximation.cosine_ridge_network, {
+        "f": lambda X: X[:, 0] * X[:, 1], "K": 1, "h": 1.0, "grid": 8})),
+    Target("least_squares_output", lambda: (approximation.least_squares_output, {
+        "W": [[1.0], [2.0]], "w0": [0.0, 1.0], "x": [0.0, 0.5, 1.0], "y": [0.0, 1.0, 0.0],
+        "activation": "sigmoid"})),
+    Target("uniform_error", lambda: (approximation.uniform_error, {
+        "net": approximation.staircase(np.sin, 4), "f": np.sin, "interval": (0.0, 1.0),
+        "n": 11})),
+    Target("koppen_inner", lambda: (approximation.koppen_inner, {"k": 2, "n": 2,
+                                                                 "gamma": 6})),
     # -- data
     Target("xor", lambda: (data.xor, {"n": 8, "noise": 0.1, "rng": 0, "labels": "01",
                                       "dtype": np.float64})),
@@ -416,9 +441,9 @@ def uncovered() -> list[str]:
     """Public callables of the package's modules that no target names (for the report)."""
     names = {part for t in TARGETS for part in t.name.split("(")[0].split(".")}
     out = []
-    for mod in ("activations", "boolean", "data", "gradcheck", "layers", "losses", "network",
-                "neuron", "parameter", "perceptron", "pruning", "serialization", "testfunctions",
-                "training", "optim"):
+    for mod in ("activations", "approximation", "boolean", "data", "gradcheck", "layers",
+                "losses", "network", "neuron", "parameter", "perceptron", "pruning",
+                "serialization", "testfunctions", "training", "optim"):
         m = importlib.import_module(f"lecturenn.{mod}")
         for name in m.__all__:
             obj = getattr(m, name)

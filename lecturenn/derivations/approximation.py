@@ -23,6 +23,14 @@ so that a test shows it failing.
   every network :math:`\sum_h \alpha_h\sigma(w_h x)` is a constant plus an odd function, so on
   :math:`[-1, 1]` it stays :math:`\tfrac12` (uniformly) and :math:`2/(3\sqrt5)` (root mean
   square) away from :math:`x^2`, whatever :math:`H`.
+* :func:`check_monomials_from_shared_threshold`: in :math:`n` variables,
+  :math:`\partial^\alpha_w\sigma(\langle x, w\rangle - w_0)|_{w=0}
+  = x^\alpha\sigma^{(|\alpha|)}(-w_0)`, so the shared-threshold argument works on
+  :math:`[0, 1]^n` too.
+* :func:`koppen_widest_gaps`, :func:`check_koppen_gap_bounds`: the widest gap of Köppen's
+  inner function at level :math:`k` by its recursion, and
+  :math:`(\gamma - 1)/\gamma^2 \le 2^{k-1}G_k \le 1/\gamma` at every level: no Hölder
+  exponent above :math:`\log_\gamma 2`.
 * :func:`check_odd_taylor_coefficients`: the odd Taylor coefficients of
   :math:`\sigma(z) - \tfrac12` at 0 do not vanish (so on :math:`[0, 1]`, with
   :math:`w_0 = 0`, the networks are still dense).
@@ -31,12 +39,15 @@ so that a test shows it failing.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import sympy as sp
 
 from lecturenn._validation import check_int
 
 __all__ = [
+    "check_koppen_gap_bounds",
+    "check_monomials_from_shared_threshold",
     "check_odd_symmetry",
     "check_odd_taylor_coefficients",
     "check_shared_threshold",
@@ -44,6 +55,7 @@ __all__ = [
     "check_sigmoid_derivative_polynomials",
     "check_staircase_interpolation_bound",
     "check_step_limit",
+    "koppen_widest_gaps",
     "shared_threshold_lower_bounds",
     "shared_threshold_proof",
     "sigmoid_derivative_polynomials",
@@ -189,17 +201,28 @@ def shared_threshold_proof() -> dict:
 
     Returns the machine-checked steps: ``"P_k integer, degree k+1, leading (-1)^k k!"``
     (for :math:`k \le 12`), ``"w0 = 1 certified numerically, k <= 30"``,
-    ``"w0 = 0 fails"``, ``"roots of P_k counted"`` (for :math:`k \le 12`, at most
-    :math:`k + 1` real roots, all in :math:`[0, 1]`).
+    ``"w0 = 0 fails"``, ``"roots of P_k"`` (for :math:`1 \le k \le 12`: exactly
+    :math:`k + 1` distinct real roots, :math:`0`, :math:`1` and :math:`k - 1` in
+    :math:`(0, 1)` — the :math:`k - 1` zeros of :math:`\sigma^{(k)}` on the real line — and
+    :math:`\tfrac12` among them exactly for even :math:`k`).
     """
     P = sigmoid_derivative_polynomials(12)
-    roots_ok = all(len(sp.real_roots(Pk)) <= k + 1
-                   and all(0 <= r <= 1 for r in sp.real_roots(Pk)) for k, Pk in enumerate(P))
+    half = sp.Rational(1, 2)
+
+    def roots_as_claimed(k, Pk):
+        roots = sp.real_roots(Pk)
+        distinct = sorted(set(roots), key=lambda r: float(r))
+        inner = [r for r in distinct if 0 < r < 1]
+        return (len(roots) == len(distinct) == k + 1 and len(inner) == k - 1
+                and 0 in distinct and 1 in distinct
+                and (half in distinct) == (k % 2 == 0))
+
+    roots_ok = all(roots_as_claimed(k, Pk) for k, Pk in enumerate(P) if k >= 1)
     return {
         "P_k integer, degree k+1, leading (-1)^k k!": check_sigmoid_derivative_polynomials(12),
         "w0 = 1 certified numerically, k <= 30": check_shared_threshold(1, K=30),
         "w0 = 0 fails": not check_shared_threshold(0, K=2),
-        "roots of P_k counted": roots_ok,
+        "roots of P_k": roots_ok,
     }
 
 
@@ -219,26 +242,43 @@ def shared_threshold_lower_bounds() -> dict:
 
     Let :math:`g = a - f`. Its even part :math:`g_e(x) = \tfrac12(g(x) + g(-x))` has
     :math:`\sup|g_e| \le \sup|g|` (triangle inequality) and, since even and odd functions
-    are orthogonal on :math:`[-1, 1]`, :math:`\|g_e\|_2 \le \|g\|_2`. With
-    :math:`a = c + (\text{odd})` and :math:`f = x^2` (even), :math:`g_e = c - x^2`, so
+    are orthogonal on :math:`[-1, 1]` (the product is odd), :math:`\|g\|_2^2 = \|g_e\|_2^2
+    + \|g_o\|_2^2 \ge \|g_e\|_2^2`. With :math:`a = c + (\text{odd})` and :math:`f = x^2`
+    (even), :math:`g_e = c - x^2`, so
 
-    - uniformly: :math:`\sup|a - f| \ge \min_c \max_{|x|\le1}|x^2 - c| = \tfrac12` (at
-      :math:`c = \tfrac12`: :math:`x^2` takes every value of :math:`[0, 1]`, so the max is
-      :math:`\max(|c|, |1 - c|)`);
+    - uniformly: :math:`\sup|a - f| \ge \min_c \max_{|x|\le1}|x^2 - c| = \tfrac12`, at
+      :math:`c = \tfrac12`;
     - in mean square: :math:`\tfrac12\int_{-1}^1 (a - f)^2 \ge \min_c \tfrac12\int_{-1}^1
       (x^2 - c)^2\,dx = \tfrac{4}{45}` (at :math:`c = \tfrac13`), a root mean square of
       :math:`2/(3\sqrt5) \approx 0.298`.
 
+    Derived, not typed in: the maximum of :math:`|x^2 - c|` over :math:`[-1, 1]` is taken
+    over the endpoints and the critical points of :math:`x^2 - c` (SymPy solves
+    :math:`2x = 0`), which gives :math:`m(c) = \max(|c|, |1 - c|)`; that
+    :math:`m(c) \ge \tfrac12` for every real :math:`c` is shown by ``solveset`` finding no
+    real :math:`c` with :math:`m(c) < \tfrac12`, and the minimiser by solving
+    :math:`m(c) = \tfrac12`. The mean square is minimised by its stationary point (a
+    quadratic in :math:`c` with positive leading coefficient, checked).
+
     Returns ``"uniform"``, ``"c uniform"``, ``"mean square"``, ``"c mean square"``, ``"rms"``
-    and ``"even-odd orthogonal"`` (the integral of :math:`x^2\cdot x^{2j+1}`, :math:`j \le 5`,
-    vanishes).
+    and ``"even-odd orthogonal"`` (an illustration only: the integrals of
+    :math:`x^2\cdot x^{2j+1}`, :math:`j \le 5`, vanish; the proof uses that the product of
+    an even and an odd function is odd).
     """
     x, c = sp.Symbol("x", real=True), sp.Symbol("c", real=True)
-    ms = sp.integrate((x**2 - c) ** 2, (x, -1, 1)) / 2
-    c_ms = sp.solve(sp.diff(ms, c), c)[0]
-    c_u = sp.solve(sp.Eq(c, 1 - c), c)[0]           # max(|c|, |1 - c|) is least where they meet
+    g = x**2 - c
+    candidates = [sp.Integer(-1), sp.Integer(1)] + [r for r in sp.solve(sp.diff(g, x), x)
+                                                    if -1 <= r <= 1]
+    m = sp.Max(*[sp.Abs(g.subs(x, r)) for r in candidates])
+    below = sp.solveset(m < sp.Rational(1, 2), c, domain=sp.S.Reals)
+    attained = sp.solveset(sp.Eq(m, sp.Rational(1, 2)), c, domain=sp.S.Reals)
+    uniform = sp.Rational(1, 2) if below == sp.S.EmptySet else sp.nan
+    c_u = list(attained)[0] if isinstance(attained, sp.FiniteSet) and len(attained) == 1 else sp.nan
+    ms = sp.integrate(g**2, (x, -1, 1)) / 2
+    # a convex quadratic: its stationary point is the minimum (otherwise no answer)
+    c_ms = sp.solve(sp.diff(ms, c), c)[0] if sp.Poly(ms, c).LC() > 0 else sp.nan
     orth = all(sp.integrate(x**2 * x ** (2 * j + 1), (x, -1, 1)) == 0 for j in range(6))
-    return {"uniform": sp.Max(sp.Abs(c_u), sp.Abs(1 - c_u)), "c uniform": c_u,
+    return {"uniform": uniform, "c uniform": c_u,
             "mean square": sp.simplify(ms.subs(c, c_ms)), "c mean square": c_ms,
             "rms": sp.sqrt(sp.simplify(ms.subs(c, c_ms))), "even-odd orthogonal": orth}
 
@@ -271,3 +311,109 @@ def check_odd_taylor_coefficients(K: int = 15) -> bool:
     same = sp.simplify(ser - sp.series(sp.tanh(z / 2) / 2, z, 0, K + 1).removeO()) == 0
     coeff = [poly.coeff_monomial(z**k) for k in range(K + 1)]
     return bool(same and all((c != 0) == (k % 2 == 1) for k, c in enumerate(coeff)))
+
+
+def check_monomials_from_shared_threshold(n: int = 2, order: int = 3, polys=None) -> bool:
+    r"""Prove that one shared threshold gives every monomial, in ``n`` variables.
+
+    :math:`\partial^\alpha_w\,\sigma(\langle x, w\rangle - w_0)\big|_{w=0}
+    = x^\alpha\,\sigma^{(|\alpha|)}(-w_0)` for every multi-index :math:`\alpha` with
+    :math:`|\alpha| \le` ``order`` in ``n`` variables, with the logistic :math:`\sigma` and a
+    symbolic :math:`w_0`. Each mixed derivative in :math:`w` is a uniform limit of difference
+    quotients, i.e. of networks
+    :math:`\sum_h \alpha_h\sigma(\langle x, w_h\rangle - w_0)` with the one threshold
+    :math:`w_0`; so when no :math:`\sigma^{(k)}(-w_0)` vanishes (:math:`w_0 = 1`,
+    :func:`shared_threshold_proof`) every monomial :math:`x^\alpha` is a limit of such networks
+    and, by the Weierstrass theorem in :math:`n` variables, so is every continuous function on
+    :math:`[0, 1]^n`. Compared: the derivative computed by SymPy, and
+    :math:`x^\alpha P_{|\alpha|}(\sigma(-w_0))` from :func:`sigmoid_derivative_polynomials`
+    (or from ``polys``, a list of claimed :math:`P_k` as ``sympy.Poly`` in :math:`s`, so that a
+    wrong claim can be shown failing).
+    """
+    import itertools
+
+    n = check_int("n", n, minimum=1)
+    order = check_int("order", order, minimum=0)
+    xs = sp.symbols(f"x1:{n + 1}", real=True)
+    ws = sp.symbols(f"v1:{n + 1}", real=True)
+    w0 = sp.Symbol("w0", real=True)
+    P = sigmoid_derivative_polynomials(order) if polys is None else list(polys)
+    expr = _sigma(sum(xi * wi for xi, wi in zip(xs, ws, strict=True)) - w0)
+    at0 = {wi: 0 for wi in ws}
+    for alpha in itertools.product(range(order + 1), repeat=n):
+        if sum(alpha) > order:
+            continue
+        d = expr
+        for wi, a in zip(ws, alpha, strict=True):
+            if a:
+                d = sp.diff(d, wi, a)
+        lhs = d.subs(at0)
+        rhs = sp.Mul(*[xi**a for xi, a in zip(xs, alpha, strict=True)]) * \
+            P[sum(alpha)].as_expr().subs(s_, _sigma(-w0))
+        if sp.simplify((lhs - rhs).rewrite(sp.exp)) != 0:
+            return False
+    return True
+
+
+def koppen_widest_gaps(K: int, *, n: int = 2, gamma: int = 10, carry=None) -> list:
+    r"""The widest gap :math:`G_k` of Köppen's :math:`\psi_k` for :math:`k = 1, \dots, K`, exactly.
+
+    Within a gap :math:`D` of level :math:`k - 1` the level-:math:`k` points are
+    :math:`\psi, \psi + u, \dots, \psi + (\gamma - 2)u` (:math:`u = \gamma^{-\beta_n(k)}`),
+    the carried point :math:`\tfrac12(\psi + \psi^+) + \tfrac{\gamma - 2}{2}u` and
+    :math:`\psi^+ = \psi + D`; the two gaps beside the carried point are
+    :math:`D/2 - \tfrac{\gamma - 2}{2}u`, the others :math:`u`. So :math:`G_1 = 1/\gamma` and
+    :math:`G_k = G_{k-1}/2 - \tfrac{\gamma - 2}{2}\gamma^{-\beta_n(k)}` (as long as that exceeds
+    :math:`u`, which :func:`check_koppen_gap_bounds` checks). ``carry`` replaces
+    :math:`\gamma - 2` (``None``): the other printed reading of the carried point has
+    :math:`\gamma - 1` there, whose wider side is :math:`D/2 - \tfrac{\gamma - 3}{2}u`. Fractions.
+    """
+    K = check_int("K", K, minimum=1)
+    n = check_int("n", n, minimum=2)
+    gamma = check_int("gamma", gamma, minimum=2 * n + 2)
+    shift = gamma - 2 if carry is None else min(carry, 2 * (gamma - 2) - carry)
+    G = [Fraction(1, gamma)]
+    for k in range(2, K + 1):
+        beta = (n**k - 1) // (n - 1)
+        G.append(G[-1] / 2 - Fraction(shift, 2 * gamma**beta))
+    return G
+
+
+def check_koppen_gap_bounds(K: int = 12, n: int = 2, gamma: int = 10, lower=None) -> bool:
+    r"""Prove the bounds of the widest gap of Köppen's inner function.
+
+    :math:`\tfrac{\gamma - 1}{\gamma^2} \le 2^{k-1}G_k \le \tfrac1\gamma` for
+    :math:`k \le K`. With the closed form
+    :math:`2^{k-1}G_k = \tfrac1\gamma - (\gamma - 2)\sum_{j=2}^{k} 2^{j-2}\gamma^{-\beta_n(j)}`
+    and :math:`\beta_n(j) \ge 2^j - 1 \ge j + 1` for :math:`j \ge 2`, the sum is below
+    :math:`\sum_{i \ge 0} 2^i\gamma^{-(i+3)} =
+    \gamma^{-2}/(\gamma - 2)` (SymPy's geometric sum, for a symbolic :math:`\gamma > 2`), so
+    the lower bound holds at **every** level; checked here exactly for :math:`k \le K`
+    together with :math:`G_k > \gamma^{-\beta_n(k)}` (the recursion's condition) and the
+    inequality :math:`\beta_n(j) \ge j + 1`. Consequence: over some interval of length
+    :math:`\gamma^{-k}` the function rises by at least
+    :math:`\tfrac{\gamma - 1}{\gamma^2}2^{-(k-1)}`, so :math:`\psi` is not Hölder continuous with
+    any exponent above :math:`\log_\gamma 2` (:math:`\approx 0.30` for :math:`\gamma = 10`),
+    and the ratio increment/length grows like :math:`(\gamma/2)^k`: no Lipschitz constant.
+    ``lower`` is the claimed lower bound of :math:`2^{k-1}G_k` (default
+    :math:`(\gamma - 1)/\gamma^2`); a wrong one, e.g. :math:`1/\gamma` (exact halving), fails.
+    """
+    K = check_int("K", K, minimum=1)
+    if (n**K - 1) // (n - 1) > 10**5:
+        raise ValueError(f"K is too large for exact fractions: gamma^-beta_n(K) has "
+                         f"beta_n(K) = {(n**K - 1) // (n - 1)} > 10^5 digits")
+    t, i = sp.Symbol("t", positive=True), sp.Symbol("i", integer=True, nonnegative=True)
+    g = t + 2                                          # a symbolic gamma > 2
+    tail = sp.summation(2**i * g ** (-(i + 3)), (i, 0, sp.oo))
+    if tail.has(sp.Sum) or sp.simplify((g - 2) * tail - g**-2) != 0:
+        return False
+    if not all((n**j - 1) // (n - 1) >= j + 1 for j in range(2, K + 1)):
+        return False
+    lo = Fraction(gamma - 1, gamma**2) if lower is None else Fraction(lower)
+    hi = Fraction(1, gamma)
+    for k, G in enumerate(koppen_widest_gaps(K, n=n, gamma=gamma), start=1):
+        scaled = G * 2 ** (k - 1)
+        least = Fraction(1, gamma ** ((n**k - 1) // (n - 1)))
+        if not (lo <= scaled <= hi and (k == 1 or G > least)):
+            return False
+    return True
