@@ -26,6 +26,7 @@ __all__ = [
     "check_layer_array",
     "check_config_entries",
     "check_int",
+    "check_int_sequence",
     "check_real",
     "check_bool",
     "check_positive",
@@ -295,6 +296,26 @@ def check_int(name: str, value, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {int(value)}")
     return int(value)
+
+
+def check_int_sequence(name: str, values, *, minimum: int | None = None,
+                       allow_empty: bool = False) -> list[int]:
+    """Check that ``values`` is a list, tuple, range or 1-d integer array of ints ``>= minimum``.
+
+    Entries are checked by :func:`check_int` and named ``name[i]``; a scalar, a string or a
+    set is refused with a ``TypeError`` that names ``name``.
+    """
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise TypeError(f"{name} must be a sequence of ints, got {describe(values)}")
+        values = values.tolist()
+    if not isinstance(values, (list, tuple, range)):
+        raise TypeError(f"{name} must be a sequence of ints (a list, tuple or range), "
+                        f"got {describe(values)}")
+    out = [check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values)]
+    if not out and not allow_empty:
+        raise ValueError(f"{name} must not be empty")
+    return out
 
 
 def check_real(name: str, value, *, finite: bool = True) -> float:

@@ -27,7 +27,8 @@ bound :math:`b = \sqrt3\,s`.
   eq. (10) and §2.2);
 * ``orthogonal``: orthonormal columns (or rows) times a gain (Saxe et al. 2014);
 * ``uniform``: :math:`1/(3H_{l-1})`, thresholds included: the ``nn.Linear`` default, the
-  «standard» initialisation of Glorot and Bengio (eq. (1)), the slide's item 1.
+  «standard» initialisation of Glorot and Bengio (eq. (1)), the slide's item 1 with the fan-in
+  :math:`N_{l-1}` for the slide's :math:`N_l`.
 
 The slide prints item 1 as :math:`U(\pm 1/\sqrt{N_l})` and item 2 as
 :math:`U(\pm 6/\sqrt{N_{l-1}+N_l})`; the derivation gives :math:`\sqrt{3/N_{l-1}}` for the

@@ -23,6 +23,7 @@ from lecturenn._validation import (
     as_float_array,
     check_callable,
     check_int,
+    check_int_sequence,
     check_positive,
     check_rng,
     describe,
@@ -46,6 +47,15 @@ def _check_net(net):
     return net
 
 
+def _check_objects(X, y, x_name="X", y_name="y"):
+    """``X`` as a finite 2-d float array and ``y`` with one entry per row (names in errors)."""
+    X = as_float_array(x_name, X, ndim=2)
+    n_y = len(as_float_array(y_name, y, ndim=(1, 2)))
+    if n_y != X.shape[0]:
+        raise ValueError(f"{y_name} has {n_y} entries but {x_name} has {X.shape[0]} rows")
+    return X, np.asarray(y)
+
+
 def layer_statistics(net, X, y, loss="cross_entropy") -> dict:
     r"""Per layer :math:`l = 1, \dots, L`: the outputs :math:`x^l` and the gradients of :math:`S^l`.
 
@@ -55,6 +65,7 @@ def layer_statistics(net, X, y, loss="cross_entropy") -> dict:
     standard deviations. Glorot and Bengio (2010) plot these as histograms per layer (their
     Fig. 6 and 7). One BackProp pass (:meth:`lecturenn.network.Network.backprop_trace`).
     """
+    X, y = _check_objects(X, y)
     tr = _check_net(net).backprop_trace(X, y, loss)
     L = len(net.layers)
     xs = [tr.x[l].ravel() for l in range(1, L + 1)]
@@ -94,9 +105,7 @@ def product_singular_values(init, n, depths, rng=0) -> dict:
     """
     check_callable("init", init, "init(n_in, n_out, rng) -> array")
     n = check_int("n", n, minimum=1)
-    depths = sorted({check_int("depth", d, minimum=1) for d in depths})
-    if not depths:
-        raise ValueError("depths must not be empty")
+    depths = sorted(set(check_int_sequence("depths", depths, minimum=1)))
     gen = check_rng(rng)
     P, out = np.eye(n), {}
     for L in range(1, depths[-1] + 1):
@@ -133,23 +142,36 @@ def deep_linear_learning_time(init, depth, X, Y, lr=0.05, tol=0.1, max_epochs=20
     Ws = [as_float_array("init(n, n)", init(n, n, rng=gen), ndim=2) for _ in range(depth)]
     base = 0.5 * np.sum(Y**2) / m
     for epoch in range(max_epochs + 1):
-        hs = [X]
-        for W in Ws:
-            hs.append(hs[-1] @ W)
-        R = hs[-1] - Y
-        loss = 0.5 * np.sum(R**2) / m
+        loss, grads = _deep_linear_loss_and_grads(Ws, X, Y)
         if not np.isfinite(loss):
             return max_epochs + 1
         if loss / base < tol:
             return epoch
-        G = R / m
-        grads = []
-        for l in range(depth - 1, -1, -1):
-            grads.append(hs[l].T @ G)
-            G = G @ Ws[l].T
-        for W, g in zip(Ws, reversed(grads), strict=True):
+        for W, g in zip(Ws, grads, strict=True):
             W -= lr * g
     return max_epochs + 1
+
+
+def _deep_linear_loss_and_grads(Ws, X, Y):
+    r""":math:`Q = \frac{1}{2m}\|XW_1\cdots W_L - Y\|^2` and :math:`\partial Q/\partial W_l`.
+
+    BackProp of the linear chain: with :math:`h_0 = X`, :math:`h_l = h_{l-1}W_l` and
+    :math:`G_L = (h_L - Y)/m`, the gradient is :math:`h_{l-1}^\top G_l` and
+    :math:`G_{l-1} = G_l W_l^\top`. Trusts its input (the caller checked it); checked by
+    finite differences and against torch autograd in the tests.
+    """
+    hs = [X]
+    for W in Ws:
+        hs.append(hs[-1] @ W)
+    R = hs[-1] - Y
+    m = X.shape[0]
+    loss = 0.5 * np.sum(R**2) / m
+    G = R / m
+    grads = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        grads[l] = hs[l].T @ G
+        G = G @ Ws[l].T
+    return loss, grads
 
 
 def mean_activations_during_training(net, X, y, X_probe, optimizer, epochs: int, every: int = 1,
@@ -170,10 +192,10 @@ def mean_activations_during_training(net, X, y, X_probe, optimizer, epochs: int,
     dict
         ``"epoch"`` (0, every, ..., epochs) and ``"mean"``, an array ``(records, hidden layers)``.
     """
-    from lecturenn._validation import check_int, check_rng
     from lecturenn.training import fit  # training imports network: imported when used
 
     net = _check_net(net)
+    X, y = _check_objects(X, y)
     epochs = check_int("epochs", epochs, minimum=1)
     every = check_int("every", every, minimum=1)
     if epochs % every:

@@ -47,6 +47,7 @@ from lecturenn._validation import (
     check_choice,
     check_in_range,
     check_int,
+    check_int_sequence,
     check_positive,
     check_rng,
     describe,
@@ -74,6 +75,15 @@ def _labels(y, n):
     if y.min() < 0:
         raise ValueError(f"y must hold class labels 0..K-1, got the label {int(y.min())}")
     return y
+
+
+def _objects(X, y, x_name, y_name):
+    """``X`` a finite 2-d array, ``y`` finite with one entry per row; errors name the arguments."""
+    X = as_float_array(x_name, X, ndim=2)
+    n_y = len(as_float_array(y_name, y, ndim=(1, 2)))
+    if n_y != X.shape[0]:
+        raise ValueError(f"{y_name} has {n_y} entries but {x_name} has {X.shape[0]} rows")
+    return X, np.asarray(y)
 
 
 def linear_neurons(X, y, n_units, source="subsample", fraction=0.5, epochs=100, lr=1.0,
@@ -172,7 +182,7 @@ def linear_neurons_network(widths, X, y, activation="tanh", rng=0, **kwargs) -> 
     keyword arguments go to :func:`linear_neurons` (``source``, ``fraction``, ``epochs``,
     ``lr``, ``lam``).
     """
-    widths = [check_int(f"widths[{i}]", w, minimum=1) for i, w in enumerate(widths)]
+    widths = check_int_sequence("widths", widths, minimum=1)
     if len(widths) < 2:
         raise ValueError(f"widths needs at least [H_0, H_1], got {widths}")
     X = as_float_array("X", X, ndim=2)
@@ -222,10 +232,10 @@ def init_experiment(build, X_train, y_train, X_test, y_test, seeds=(0, 1, 2, 3, 
     from lecturenn.training import evaluate, fit
 
     check_callable("build", build, "build(seed) -> Network")
+    X_train, y_train = _objects(X_train, y_train, "X_train", "y_train")
+    X_test, y_test = _objects(X_test, y_test, "X_test", "y_test")
     epochs = check_int("epochs", epochs, minimum=0)
-    seeds = [check_int("seed", s, minimum=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_int_sequence("seeds", seeds, minimum=0)
     make_opt = (lambda p: optim.Adam(p, lr=1e-2)) if optimizer is None else optimizer
     check_callable("optimizer", make_opt, "optimizer(params) -> Optimizer")
     acc = np.empty((len(seeds), epochs + 1))

@@ -929,3 +929,55 @@ def test_plot_decision_regions_checks_predict_and_the_objects():
 def test_approximation_found_by_the_probe(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# -- the initialisation chapter: what tools/probe_bad_input.py found in init_pretrain and
+# -- init_diagnostics (messages that named "X", "y" or nothing instead of the argument)
+def _init_objects():
+    return np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]), np.array([0, 1, 0, 1])
+
+
+def _init_experiment(**kw):
+    from lecturenn.init_pretrain import init_experiment
+
+    X, y = _init_objects()
+    args = {"build": lambda s: Network([2, 3, 2], rng=s), "X_train": X, "y_train": y,
+            "X_test": X, "y_test": y, "seeds": [0], "epochs": 1, "batch_size": 2, **kw}
+    return init_experiment(**args)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"seeds": 0}, TypeError, r"seeds must be a sequence of ints .*got 0"),
+    ({"seeds": None}, TypeError, r"seeds must be a sequence of ints"),
+    ({"seeds": []}, ValueError, r"seeds must not be empty"),
+    ({"seeds": [0, -1]}, ValueError, r"seeds\[1\] must be >= 0, got -1"),
+    ({"seeds": ["a"]}, TypeError, r"seeds\[0\] must be an int, got 'a'"),
+    ({"X_test": np.array([[NAN, 1.0], [0.0, 1.0]])}, ValueError, r"X_test must be finite"),
+    ({"X_train": np.zeros((2, 2, 2))}, ValueError, r"X_train must be a 2-dimensional array"),
+    ({"y_test": 2.7}, ValueError, r"y_test must be a 1 or 2-dimensional array"),
+    ({"y_train": [0, 1]}, ValueError, r"y_train has 2 entries but X_train has 4 rows"),
+    ({"y_test": ["a"] * 4}, TypeError, r"y_test must be a real numeric array"),
+])
+def test_init_experiment_names_the_argument(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        _init_experiment(**kwargs)
+
+
+def test_init_modules_name_the_argument():
+    from lecturenn import init_diagnostics as diag
+    from lecturenn.init_pretrain import linear_neurons_network
+
+    X, y = _init_objects()
+    with pytest.raises(TypeError, match=r"depths must be a sequence of ints .*got 3"):
+        diag.product_singular_values(ln.init.orthogonal, 2, 3)
+    with pytest.raises(ValueError, match=r"depths\[1\] must be >= 1, got 0"):
+        diag.product_singular_values(ln.init.orthogonal, 2, [1, 0])
+    with pytest.raises(ValueError, match=r"depths must not be empty"):
+        diag.product_singular_values(ln.init.orthogonal, 2, [])
+    with pytest.raises(TypeError, match=r"widths must be a sequence of ints .*got None"):
+        linear_neurons_network(None, X, y)
+    with pytest.raises(ValueError, match=r"y has 4 entries but X has 2 rows"):
+        diag.layer_statistics(Network([2, 3, 2], rng=0), X[:2], y)
+    with pytest.raises(ValueError, match=r"y has 3 entries but X has 4 rows"):
+        diag.mean_activations_during_training(Network([2, 3, 2], rng=0), X, y[:3], X,
+                                              None, epochs=1)

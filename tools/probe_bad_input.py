@@ -52,6 +52,8 @@ from lecturenn import (
     boolean,
     data,
     gradcheck,
+    init_diagnostics,
+    init_pretrain,
     kan_compare,
     losses,
     neuron,
@@ -110,6 +112,11 @@ def _xy(n=4):
     return X, y
 
 
+def _blobs():
+    """Four objects of two classes (integer labels), for the classifiers of init_pretrain."""
+    return np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]), np.array([0, 1, 0, 1])
+
+
 def _param(values=(1.0, -2.0), grad=True):
     p = Parameter(np.array(values), name="w")
     if grad:
@@ -159,6 +166,40 @@ TARGETS: list[Target] = [
                                                  "orthogonal")]
       + [(g, {"a": 0.25, "mode": "fan_in"}) for g in ("he_uniform", "he_normal")]],
     Target("init.get_init", lambda: (ln.init.get_init, {"init": "he_normal"})),
+    # -- the initialisation chapter: items 3 and 4 (init_pretrain), the measurements
+    Target("init_pretrain.linear_neurons", lambda: (init_pretrain.linear_neurons, {
+        "X": _blobs()[0], "y": _blobs()[1], "n_units": 3, "source": "subsample",
+        "fraction": 0.5, "epochs": 2, "lr": 1.0, "lam": 1e-3, "rng": 0, "n_classes": 2,
+        "unit_scale": True})),
+    Target("init_pretrain.linear_neurons_network", lambda: (
+        init_pretrain.linear_neurons_network, {"widths": [2, 3, 2], "X": _blobs()[0],
+                                               "y": _blobs()[1], "activation": "tanh",
+                                               "rng": 0})),
+    Target("init_pretrain.transfer_network", lambda: (init_pretrain.transfer_network, {
+        "source": _net((2, 3, 2)), "n_out": 2, "rng": 0, "init": "glorot_uniform"})),
+    Target("init_pretrain.init_experiment", lambda: (init_pretrain.init_experiment, {
+        "build": lambda s: _net((2, 3, 2)), "X_train": _blobs()[0], "y_train": _blobs()[1],
+        "X_test": _blobs()[0], "y_test": _blobs()[1], "seeds": [0], "epochs": 1,
+        "optimizer": None, "batch_size": 2, "loss": "cross_entropy"})),
+    Target("init_diagnostics.layer_statistics", lambda: (init_diagnostics.layer_statistics, {
+        "net": _net((2, 3, 2)), "X": _blobs()[0], "y": _blobs()[1],
+        "loss": "cross_entropy"})),
+    Target("init_diagnostics.jacobian_singular_values", lambda: (
+        init_diagnostics.jacobian_singular_values, {"net": _net(), "X": np.ones((2, 2))})),
+    Target("init_diagnostics.signal_second_moments", lambda: (
+        init_diagnostics.signal_second_moments, {"net": _net(), "X": np.ones((2, 2))})),
+    Target("init_diagnostics.product_singular_values", lambda: (
+        init_diagnostics.product_singular_values, {"init": ln.init.orthogonal, "n": 2,
+                                                   "depths": [1, 2], "rng": 0})),
+    Target("init_diagnostics.deep_linear_learning_time", lambda: (
+        init_diagnostics.deep_linear_learning_time, {
+            "init": ln.init.orthogonal, "depth": 2, "X": np.eye(2), "Y": np.eye(2),
+            "lr": 0.05, "tol": 0.1, "max_epochs": 3, "rng": 0})),
+    Target("init_diagnostics.mean_activations_during_training", lambda: (
+        init_diagnostics.mean_activations_during_training, {
+            "net": _net((2, 3, 2)), "X": _blobs()[0], "y": _blobs()[1],
+            "X_probe": _blobs()[0], "optimizer": None, "epochs": 2, "every": 1,
+            "batch_size": 2, "rng": 0, "loss": "cross_entropy"})),
     Target("BatchNorm", lambda: (ln.BatchNorm, {"n_units": 2, "eps": 1e-5, "momentum": 0.1,
                                                 "rng": 0, "dtype": np.float64})),
     Target("BatchNorm.__call__", lambda: (ln.BatchNorm(2), {"x": np.ones((2, 2))})),
@@ -441,9 +482,10 @@ def uncovered() -> list[str]:
     """Public callables of the package's modules that no target names (for the report)."""
     names = {part for t in TARGETS for part in t.name.split("(")[0].split(".")}
     out = []
-    for mod in ("activations", "approximation", "boolean", "data", "gradcheck", "layers",
-                "losses", "network", "neuron", "parameter", "perceptron", "pruning",
-                "serialization", "testfunctions", "training", "optim"):
+    for mod in ("activations", "approximation", "boolean", "data", "gradcheck",
+                "init_diagnostics", "init_pretrain", "layers", "losses", "network", "neuron",
+                "parameter", "perceptron", "pruning", "serialization", "testfunctions",
+                "training", "optim"):
         m = importlib.import_module(f"lecturenn.{mod}")
         for name in m.__all__:
             obj = getattr(m, name)
