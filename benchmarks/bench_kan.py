@@ -138,7 +138,8 @@ def run(torch, budget: float = 0.6) -> list[dict]:
         t = time_alternating(fns, budget=budget)
         case = {"name": "KAN " + str(list(widths)), "dtype": "float32", "batch": batch,
                 "lecturenn_seconds": t["lecturenn"]["median"], "pykan_version": pykan_version,
-                "memory_note": "lecturenn holds the basis (n, n_in, G+k) and silu(x) (n, n_in)"}
+                "memory_note": ("lecturenn holds x, sigma(x) (n, n_in), the design matrix "
+                                "(n, n_in (G+k+1)), W and two (k+1, n n_in) arrays")}
         for ref in fns:
             if ref == "lecturenn":
                 continue

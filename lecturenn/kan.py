@@ -25,9 +25,10 @@ n_\mathrm{out}`). The grid is not trained: it is moved by :meth:`KANLayer.update
 refined by :meth:`KANLayer.refined`.
 
 **Forward and backward by hand.** With the basis tensor :math:`B_{nim} = B_m(x_{ni})` of the
-batch and :math:`C_{imj} = w_{s,ij} c_{ijm}`, the spline part is one matrix product of the
-:math:`(n, n_\mathrm{in}(G+k))` basis with :math:`C` (the formulation of efficient-kan), and
-for :math:`g = \partial Q/\partial y`:
+batch and :math:`C_{imj} = w_{s,ij} c_{ijm}`, the layer is one matrix product (the formulation
+of efficient-kan): the design matrix :math:`A = [\,\mathrm{silu}(x) \mid B\,]` of shape
+:math:`(n, n_\mathrm{in}(G+k+1))` times :math:`W = [\,w_b;\ C\,]`, and for
+:math:`g = \partial Q/\partial y`:
 
 .. math::
 
@@ -36,14 +37,36 @@ for :math:`g = \partial Q/\partial y`:
     \frac{\partial Q}{\partial c_{ijm}} = w_{s,ij} P_{imj}, \qquad
     \frac{\partial Q}{\partial w_{s,ij}} = \sum_m c_{ijm} P_{imj},
 
+(:math:`\partial Q/\partial w_b` and :math:`P` are the one product :math:`A^\top g`),
+
 .. math::
 
     \frac{\partial Q}{\partial x_{ni}} = \mathrm{silu}'(x_{ni}) \sum_j w_{b,ij} g_{nj}
-    + \sum_m B'_m(x_{ni}) \sum_j C_{imj}\, g_{nj},
+    + \sum_m B'_m(x_{ni}) \sum_j C_{imj}\, g_{nj}
 
-:math:`B'_m` by the derivative identity of :func:`lecturenn.splines.bspline_basis_and_derivative`.
-Nothing of shape :math:`(n, n_\mathrm{out}, n_\mathrm{in}, G+k)` is built: the layer holds
-the basis :math:`(n, n_\mathrm{in}, G+k)` of the last batch and :math:`\mathrm{silu}(x)`.
+(the inner sums are the one product :math:`g W^\top`; of its :math:`G + k` columns per
+input only the :math:`k + 1` where :math:`B'_m(x_{ni}) \ne 0` are read), :math:`B'_m` by
+the derivative identity of :func:`lecturenn.splines.bspline_basis_and_derivative`.
+
+**Evaluation.** Only the :math:`k + 1` B-splines that do not vanish at :math:`x_{ni}` are
+computed and scattered into :math:`A`. On a *uniform* grid (the initial one, after
+:meth:`KANLayer.refined`, after :meth:`KANLayer.update_grid` with ``grid_eps = 1``; for
+:math:`k \ge 2`) every B-spline is a shift of one cardinal B-spline: the interval is
+:math:`j = \lfloor (x - t_{-k})/h \rfloor`, and the :math:`k + 1` values are fixed
+polynomials of the position :math:`f` in it (``lecturenn.splines._cardinal_coefficients``,
+computed from de Boor's scheme in exact arithmetic), so the basis costs :math:`k` products
+for the powers of :math:`f` and one small matrix product, and :math:`B'` is the derivative of
+the same polynomials divided by :math:`h`: nothing is recomputed in the backward pass. On any
+other grid the general scheme of :mod:`lecturenn.splines` (a binary search per input, de
+Boor's triangle) gives the values and derivatives in the forward pass. Both paths are tested
+against each other and against the full Cox–de Boor recursion.
+
+**What the layer holds for backward** (:class:`KANCache`): the input :math:`x` and
+:math:`\sigma(x)` (:math:`n \times n_\mathrm{in}` each), the design matrix :math:`A`
+(:math:`n \times n_\mathrm{in}(G+k+1)`), :math:`W`, and two :math:`(k+1) \times
+n\,n_\mathrm{in}` arrays (where the non-zero B-splines sit in :math:`A`, and the powers of
+:math:`f` or the derivatives). Nothing of shape :math:`(n, n_\mathrm{out}, n_\mathrm{in},
+G+k)` is built.
 
 **Initialization.** ``init="paper"`` (default), Liu et al. §2.2 ("initialization scales",
 read in the arXiv version 2404.19756 through a transcription, not in the PDF; the versions
@@ -83,39 +106,75 @@ from lecturenn._validation import (
     check_rng,
     describe,
 )
-from lecturenn.activations import SiLU
+from lecturenn.activations import Sigmoid, SiLU
 from lecturenn.layers import Layer, register_layer
 from lecturenn.parameter import Parameter
-from lecturenn.splines import _local_basis, extend_grid, uniform_grid
+from lecturenn.splines import (
+    _cardinal_coefficients,
+    _local_basis,
+    _local_values,
+    extend_grid,
+    uniform_grid,
+)
 
 __all__ = ["KANLayer", "KANCache", "KAN", "refine_network", "update_network_grids",
            "kan_inputs"]
 
 _SILU = SiLU()
+_SIGMOID = Sigmoid()
 _INITS = ("paper", "pykan")
 
 
 class KANCache:
     r"""What :meth:`KANLayer.forward` keeps for :meth:`KANLayer.backward`.
 
+    With :math:`n` objects, :math:`d = n_\mathrm{in}`, :math:`M = G + k`:
+
     Attributes
     ----------
     x : numpy.ndarray
-        The input, ``(n, n_in)``.
-    B : numpy.ndarray
-        The basis :math:`B_m(x_{ni})`, ``(n, n_in, G + k)``.
-    base : numpy.ndarray
-        :math:`\mathrm{silu}(x)`, ``(n, n_in)``.
+        The input, ``(n, d)``.
+    A : numpy.ndarray
+        The design matrix ``(n, d (M + 1))``: :math:`\mathrm{silu}(x_{ni})` in the first
+        :math:`d` columns, then the basis :math:`B_m(x_{ni})` in column :math:`d + iM + m`
+        (zero except :math:`k + 1` entries per input); the output is ``A @ W``.
+    W : numpy.ndarray
+        The weight matrix ``(d (M + 1), n_out)``: :math:`w_b` on top of
+        :math:`C_{(i,m),j} = w_{s,ij} c_{ijm}`.
+    sig : numpy.ndarray
+        :math:`\sigma(x)`, ``(n, d)``, for :math:`\mathrm{silu}'`.
+    idx : numpy.ndarray
+        ``(k + 1, n d)``: where in ``A.ravel()`` the :math:`k + 1` non-zero B-splines of each
+        input went (``A.size``, one cell past the end, for a B-spline of the padded knots).
+    dbasis : numpy.ndarray
+        On a uniform grid the powers :math:`f^q`, ``(k + 1, n d)``, of the position
+        :math:`f` in the interval (:math:`B'` is a polynomial in them); otherwise the
+        :math:`k + 1` derivatives :math:`B'_{j-k+r}(x)` themselves.
     """
 
-    __slots__ = ("x", "B", "base")
+    __slots__ = ("x", "A", "W", "sig", "idx", "dbasis")
 
-    def __init__(self, x=None, B=None, base=None) -> None:
-        self.x, self.B, self.base = x, B, base
+    def __init__(self, x=None, A=None, W=None, sig=None, idx=None, dbasis=None) -> None:
+        self.x, self.A, self.W, self.sig, self.idx, self.dbasis = x, A, W, sig, idx, dbasis
 
     def __repr__(self) -> str:
         return f"KANCache(x={None if self.x is None else self.x.shape}, " \
-               f"B={None if self.B is None else self.B.shape})"
+               f"A={None if self.A is None else self.A.shape})"
+
+
+def _uniform_spacing(t, k):
+    r"""``(t_0, 1/h)`` per row if every row of the knots ``t`` is uniform (to 8 ulps of its
+    largest knot) and :math:`k \ge 2`; else ``None``. :math:`k \le 1` takes the general
+    path: there :math:`B'` jumps at the knots, and which side a knot is counted on must not
+    depend on the rounding of :math:`(x - t_0)/h`."""
+    if k < 2:
+        return None
+    t64 = t.astype(np.float64)
+    h = (t64[:, -1] - t64[:, 0]) / (t.shape[1] - 1)
+    dev = np.max(np.abs(np.diff(t64, axis=1) - h[:, None]))
+    if dev > 8 * np.finfo(t.dtype).eps * np.max(np.abs(t64)):
+        return None
+    return np.ascontiguousarray(t[:, 0]), (1.0 / h).astype(t.dtype)
 
 
 def _check_grid_range(grid_range):
@@ -186,7 +245,7 @@ class KANLayer(Layer):
             t = np.tile(extend_grid(base_grid, self.k), (self.n_in, 1))
         else:
             t = self._check_knots(knots, self.n_in, self.G, self.k)
-        self.knots = np.ascontiguousarray(t, dtype=self.dtype)
+        self.knots = t
         gen = check_rng(rng)
         M = self.G + self.k
         if self.init == "paper":
@@ -214,6 +273,18 @@ class KANLayer(Layer):
     def parameters(self) -> list[Parameter]:
         return [self.c, self.w_b, self.w_s]
 
+    @property
+    def knots(self) -> np.ndarray:
+        """The extended knots, one row per input, ``(n_in, G + 2k + 1)``, in the layer's dtype."""
+        return self._knots
+
+    @knots.setter
+    def knots(self, t) -> None:
+        self._knots = np.ascontiguousarray(t, dtype=self.dtype)
+        # the uniform-grid evaluation: (t_0, 1/h) per input, or None
+        self._uniform = _uniform_spacing(self._knots, self.k)
+        self._offsets_n = None  # the column offsets of the design matrix, per batch size
+
     @staticmethod
     def _check_knots(knots, n_in, G, k):
         t = as_float_array("knots of KANLayer", knots, ndim=2)
@@ -230,41 +301,113 @@ class KANLayer(Layer):
         (and :math:`B'_m(x_{ni})` if ``derivative``); ``x`` is trusted."""
         return _local_basis(x, self.knots, self.k, derivative)
 
-    def _spline_matrix(self):
-        # C[(i, m), j] = w_s[i, j] c[i, j, m]
-        C = self.w_s.data[:, :, None] * self.c.data
-        return C.transpose(0, 2, 1).reshape(self.n_in * (self.G + self.k), self.n_out)
+    def _offsets(self, n):
+        """``(n, d)``: the index in the flattened design matrix of column :math:`d + iM - k`
+        in row :math:`n` (kept for the last batch size)."""
+        if self._offsets_n is None or self._offsets_n[0] != n:
+            d, M = self.n_in, self.G + self.k
+            R = d * (M + 1)
+            off = (np.arange(n)[:, None] * R + d - self.k) + np.arange(d) * M
+            self._offsets_n = (n, off)
+        return self._offsets_n[1]
 
     def forward(self, x, train=False):
-        B = self.basis(x)
-        base = _SILU.value(x)
-        out = base @ self.w_b.data
-        out += B.reshape(x.shape[0], -1) @ self._spline_matrix()
+        n, d = x.shape
+        k, M = self.k, self.G + self.k
+        R = d * (M + 1)
+        dtype = x.dtype
+        if self._uniform is not None:
+            # uniform knots: x lies in interval j = floor(u), u = (x - t_{-k})/h, at f = u - j,
+            # and the k + 1 non-zero B-splines there are fixed polynomials of f
+            t0, inv_h = self._uniform
+            u = x - t0
+            u *= inv_h
+            # beyond the outer knots (and NaN): interval -1 or K - 1, whose B-splines all use
+            # padded knots, so they are dropped below and the spline part is zero there
+            np.fmin(u, M + k, out=u)
+            np.fmax(u, -1.0, out=u)
+            jf = np.floor(u)
+            j = jf.astype(np.intp)
+            F = np.empty((k + 1, n * d), dtype=dtype)
+            F[0] = 1.0
+            np.subtract(u, jf, out=F[1].reshape(n, d))
+            for q in range(2, k + 1):
+                np.multiply(F[q - 1], F[1], out=F[q])
+            N = self._power_to_basis() @ F  # (k + 1, n d): N[r] = B_{j-k+r}
+            dbasis = F
+        else:
+            j, Nl, dNl = _local_values(x, self._knots, k, True)
+            N = np.stack(Nl).reshape(k + 1, n * d)
+            dbasis = np.stack(dNl).reshape(k + 1, n * d)
+        # B_{j-k+r} of input i goes to column d + iM + (j - k + r) of the design matrix
+        idx = (self._offsets(n) + j).reshape(1, n * d) + np.arange(k + 1)[:, None]
+        lo, hi = j.min(), j.max()
+        if lo < k or hi > M - 1:  # some B_{j-k+r} of the padded knots: to the dump cell
+            m = j.reshape(1, n * d) + np.arange(-k, 1)[:, None]
+            idx[(m < 0) | (m >= M)] = n * R
+        Af = np.zeros(n * R + 1, dtype=dtype)
+        Af[idx] = N
+        A = Af[:n * R].reshape(n, R)
+        sig = _SIGMOID.value(x)
+        np.multiply(x, sig, out=A[:, :d])  # silu(x)
+        W = np.empty((R, self.n_out), dtype=dtype)
+        W[:d] = self.w_b.data
+        # C[(i, m), j] = w_s[i, j] c[i, j, m]
+        np.multiply(self.w_s.data[:, None, :], self.c.data.transpose(0, 2, 1),
+                    out=W[d:].reshape(d, M, self.n_out))
+        out = A @ W
         c = self.cache
         if c is None:
-            self.cache = KANCache(x, B, base)
+            self.cache = KANCache(x, A, W, sig, idx, dbasis)
         else:
-            c.x, c.B, c.base = x, B, base
+            c.x, c.A, c.W, c.sig, c.idx, c.dbasis = x, A, W, sig, idx, dbasis
         return out
+
+    def _power_to_basis(self):
+        """``(k + 1, k + 1)``: the B-splines from the powers of f (uniform grids)."""
+        T = getattr(self, "_A_T", None)
+        if T is None or T.dtype != self.dtype:
+            A = _cardinal_coefficients(self.k)
+            dA = np.arange(1, self.k + 1)[:, None] * A[1:]  # d/df of sum_q A[q, r] f^q
+            self._A_T = T = A.T.astype(self.dtype)
+            self._dA_T = dA.T.astype(self.dtype)
+        return T
 
     def backward(self, grad_out, need_input_grad=True):
         cache = self.cache
         if cache is None:
             raise RuntimeError("KANLayer.backward called before forward")
-        n, M = grad_out.shape[0], self.G + self.k
-        Bf = cache.B.reshape(n, self.n_in * M)
-        self.w_b.grad = cache.base.T @ grad_out
-        P = (Bf.T @ grad_out).reshape(self.n_in, M, self.n_out)  # sum_n B_nim g_nj
-        Pt = P.transpose(0, 2, 1)  # (i, j, m)
+        n, d = cache.x.shape
+        k, M, q = self.k, self.G + self.k, self.n_out
+        P = cache.A.T @ grad_out  # (d (M + 1), n_out): sum_n A_{n,col} g_nj
+        self.w_b.grad = P[:d]
+        Pt = P[d:].reshape(d, M, q).transpose(0, 2, 1)  # (i, j, m): sum_n B_nim g_nj
         self.c.grad = self.w_s.data[:, :, None] * Pt
         self.w_s.grad = np.einsum("ijm,ijm->ij", self.c.data, Pt)
         if not need_input_grad:
             return None
-        x = cache.x
-        _, dB = self.basis(x, derivative=True)
-        gx = _SILU.derivative(x) * (grad_out @ self.w_b.data.T)
-        spl = (grad_out @ self._spline_matrix().T).reshape(n, self.n_in, M)
-        gx += np.einsum("nim,nim->ni", dB, spl)
+        x, sig = cache.x, cache.sig
+        R = d * (M + 1)
+        Sf = np.empty(n * R + 1, dtype=x.dtype)
+        Sf[-1] = 0.0  # the dump cell: the B-splines of padded knots contribute nothing
+        S = Sf[:n * R].reshape(n, R)
+        np.matmul(grad_out, cache.W.T, out=S)  # sum_j W_{col,j} g_nj
+        # silu'(x) = sigma(x) (1 + x (1 - sigma(x)))
+        gx = 1.0 - sig
+        gx *= x
+        gx += 1.0
+        gx *= sig
+        gx *= S[:, :d]
+        if self._uniform is not None:
+            # B'_{j-k+r} = (1/h) d/df of its polynomial, from the powers f^0..f^(k-1)
+            self._power_to_basis()
+            dN = self._dA_T @ cache.dbasis[:k]
+        else:
+            dN = cache.dbasis
+        spl = np.einsum("rn,rn->n", Sf[cache.idx], dN).reshape(n, d)
+        if self._uniform is not None:
+            spl *= self._uniform[1]
+        gx += spl
         return gx
 
     def edge_values(self, x) -> np.ndarray:
@@ -337,7 +480,7 @@ class KANLayer(Layer):
                              "grid_eps closer to 1")
         knots = extend_grid(grid, self.k)
         c = self._refit(x, self.spline_values(x), knots, self.G)
-        self.knots = np.ascontiguousarray(knots, dtype=self.dtype)
+        self.knots = knots
         self.c.data = c.astype(self.dtype)
         self.c.grad = None
         self._custom_knots = True

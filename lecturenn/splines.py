@@ -203,22 +203,21 @@ def _cox_de_boor(x, t, k, derivative):
 
 
 
-def _local_basis(x, t, k, derivative):
-    """The same arrays as :func:`_cox_de_boor`, computing only the :math:`k + 1` B-splines
-    that do not vanish at each point (de Boor's triangular scheme; Piegl and Tiller, *The
-    NURBS Book*, algorithm A2.2), then scattering them into the full array; no checks.
+def _local_values(x, t, k, derivative):
+    r"""The :math:`k + 1` B-splines that do not vanish at each point, by de Boor's triangular
+    scheme (Piegl and Tiller, *The NURBS Book*, algorithm A2.2); no checks.
 
-    Cost :math:`O(k^2)` per point instead of :math:`O(k(G + k))`. The knots are padded with
-    :math:`k` more on each side so that every index exists; a B-spline that would use a
-    padded knot is outside the real basis and dropped (each :math:`B_m` depends on
-    :math:`t_m, \\dots, t_{m+k+1}` only). Tested against :func:`_cox_de_boor`, SymPy and scipy.
+    ``x`` ``(n, d)`` with ``t`` ``(d, K)``. Returns ``j`` ``(n, d)``, the knot interval
+    :math:`t_j \le x < t_{j+1}` (0 for a point outside :math:`[t_0, t_{K-1})`), the list
+    ``N`` of :math:`k + 1` arrays ``(n, d)`` with ``N[r]`` :math:`= B_{j-k+r,k}(x)` (all zero
+    for a point outside), and, if ``derivative``, the list ``dN`` of their derivatives (else
+    ``None``). The knots are padded with :math:`k` more on each side so that every index
+    exists; a B-spline :math:`B_{j-k+r}` with :math:`j - k + r < 0` or :math:`\ge K - k - 1`
+    uses a padded knot and is not one of the real basis (each :math:`B_m` depends on
+    :math:`t_m, \dots, t_{m+k+1}` only): the caller drops it.
     """
-    one = x.ndim == 1
-    if one:
-        x, t = x[:, None], t[None, :]
     n, d = x.shape
     K = t.shape[1]
-    M = K - k - 1
     h0 = t[:, 1:2] - t[:, :1]
     h1 = t[:, -1:] - t[:, -2:-1]
     steps = np.arange(1, k + 1, dtype=t.dtype)
@@ -228,6 +227,10 @@ def _local_basis(x, t, k, derivative):
         j[:, i] = np.searchsorted(t[i], x[:, i], side="right") - 1
     inside = (j >= 0) & (j <= K - 2)
     j = np.where(inside, j, 0)
+    if not inside.all():
+        # a point outside gets the values of t_0 times zero: x itself could be so large
+        # that x - t_a and t_b - x cancel to 0/0
+        x = np.where(inside, x, t[:, 0])
     jj = j + k
     rows = np.arange(d)
     N = [inside.astype(x.dtype)]  # zero outside: every value below is then zero
@@ -245,6 +248,37 @@ def _local_basis(x, t, k, derivative):
         new.append(saved)
         prevN = N
         N = new
+    if not derivative:
+        return j, N, None
+    dN = []
+    for r in range(k + 1):
+        if k == 0:
+            dN.append(np.zeros_like(x))
+            continue
+        ia = jj + r - k  # padded index of t_m, m = j - k + r
+        val = 0.0
+        if r >= 1:
+            val = prevN[r - 1] / (tp[rows, ia + k] - tp[rows, ia])
+        if r < k:
+            val = val - prevN[r] / (tp[rows, ia + k + 1] - tp[rows, ia + 1])
+        dN.append(k * val)
+    return j, N, dN
+
+
+def _local_basis(x, t, k, derivative):
+    """The same arrays as :func:`_cox_de_boor`, computing only the :math:`k + 1` B-splines
+    that do not vanish at each point (:func:`_local_values`), then scattering them into the
+    full array; no checks.
+
+    Cost :math:`O(k^2)` per point instead of :math:`O(k(G + k))`. Tested against
+    :func:`_cox_de_boor`, SymPy and scipy.
+    """
+    one = x.ndim == 1
+    if one:
+        x, t = x[:, None], t[None, :]
+    n, d = x.shape
+    M = t.shape[1] - k - 1
+    j, N, dN = _local_values(x, t, k, derivative)
     # N[r] = B_{j-k+r,k}: write into a padded array whose column j + r is B_{j-k+r}
     width = M + 2 * k
     flat = (np.arange(n * d) * width).reshape(n, d) + j
@@ -255,19 +289,57 @@ def _local_basis(x, t, k, derivative):
     if not derivative:
         return B[:, 0] if one else B
     dBp = np.zeros_like(Bp)
-    if k > 0:
-        for r in range(k + 1):
-            ia = jj + r - k  # padded index of t_m, m = j - k + r
-            val = 0.0
-            if r >= 1:
-                val = prevN[r - 1] / (tp[rows, ia + k] - tp[rows, ia])
-            if r < k:
-                val = val - prevN[r] / (tp[rows, ia + k + 1] - tp[rows, ia + 1])
-            dBp[flat + r] = k * val
+    for r in range(k + 1):
+        dBp[flat + r] = dN[r]
     dB = dBp.reshape(n, d, width)[:, :, k:k + M]
     if one:
         return B[:, 0], dB[:, 0]
     return B, dB
+
+
+def _cardinal_coefficients(k: int) -> np.ndarray:
+    r"""The :math:`k + 1` non-zero B-splines on a **uniform** grid as polynomials of the
+    position :math:`f = (x - t_j)/h \in [0, 1)` in the interval: ``A[q, r]`` with
+    :math:`B_{j-k+r,k}(x) = \sum_q A_{qr} f^q` (the same for every interval: on uniform
+    knots every B-spline is a shift of one cardinal B-spline).
+
+    Computed, not copied: de Boor's triangular scheme of :func:`_local_values` run on the
+    knots :math:`0, 1, 2, \dots` in exact rational arithmetic (``fractions``), where every
+    denominator :math:`t_{m+p} - t_m` is :math:`p` and the distances to the knots are
+    :math:`f + p - r - 1` and :math:`r + 1 - f`. For :math:`k = 3`, ``A.T`` is
+    :math:`\frac16[(1-f)^3,\ 3f^3 - 6f^2 + 4,\ -3f^3 + 3f^2 + 3f + 1,\ f^3]` in
+    coefficients. Tested against :func:`_cox_de_boor` on uniform knots.
+    """
+    from fractions import Fraction
+
+    def times_linear(a0, a1, poly):  # (a0 + a1 f) * poly
+        out = [Fraction(0)] * (len(poly) + 1)
+        for q, c in enumerate(poly):
+            out[q] += a0 * c
+            out[q + 1] += a1 * c
+        return out
+
+    def plus(a, b):
+        n = max(len(a), len(b))
+        a = a + [Fraction(0)] * (n - len(a))
+        b = b + [Fraction(0)] * (n - len(b))
+        return [u + v for u, v in zip(a, b, strict=True)]
+
+    N = [[Fraction(1)]]
+    for p in range(1, k + 1):
+        saved = [Fraction(0)]
+        new = []
+        for r in range(p):
+            temp = [c / p for c in N[r]]  # N[r] / (right[r+1] + left[p-r]) = N[r] / p
+            new.append(plus(saved, times_linear(Fraction(r + 1), Fraction(-1), temp)))
+            saved = times_linear(Fraction(p - r - 1), Fraction(1), temp)
+        new.append(saved)
+        N = new
+    A = np.zeros((k + 1, k + 1))
+    for r, poly in enumerate(N):
+        for q, c in enumerate(poly):
+            A[q, r] = float(c)
+    return A
 
 
 def bspline_basis(x, knots, k: int = 3) -> np.ndarray:

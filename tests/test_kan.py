@@ -345,3 +345,69 @@ def test_refined_grid_interpolates_the_current_grid():
                                atol=1e-9)
     # G' = 12, not a multiple of 5: only the fit error
     assert np.max(np.abs(layer.refined(12, x_in).forward(x_in) - layer.forward(x_in))) > 1e-6
+
+
+# ------------------------------------------------------------------------------ fast path
+
+
+def _general_twin(layer):
+    """The same layer evaluated by the general (searchsorted, de Boor) path."""
+    twin = K.KANLayer(layer.n_in, layer.n_out, G=layer.G, k=layer.k, knots=layer.knots,
+                      dtype=layer.dtype)
+    for p, q in zip(twin.parameters(), layer.parameters(), strict=True):
+        p.data = q.data.copy()
+    twin._uniform = None
+    return twin
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_uniform_grid_path_agrees_with_the_general_path(k):
+    # inputs inside the grid, on the extension, beyond the outer knots and at the knots
+    layer = K.KANLayer(3, 4, G=5, k=k, rng=2)
+    assert layer._uniform is not None
+    twin = _general_twin(layer)
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-4.0, 4.0, size=(60, 3))
+    x[:12] = layer.knots[0, rng.integers(0, layer.knots.shape[1], size=(12, 3))]
+    x[12, :] = [1e300, -1e300, 0.0]
+    g = rng.normal(size=(60, 4))
+    out, gx = layer.forward(x), layer.backward(g)
+    out2, gx2 = twin.forward(x), twin.backward(g)
+    # float64 sums of O(10) products of O(1): 1e-12 is far above rounding
+    np.testing.assert_allclose(out, out2, atol=1e-12)
+    np.testing.assert_allclose(gx, gx2, atol=1e-12)
+    for p, q in zip(layer.parameters(), twin.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad, q.grad, atol=1e-12)
+    # and against the dense basis of the splines module
+    B = layer.basis(x)
+    spl = np.einsum("nim,ijm->nj", B, layer.c.data * layer.w_s.data[:, :, None])
+    silu = ln.activations.SiLU().value(x)
+    np.testing.assert_allclose(out, silu @ layer.w_b.data + spl, atol=1e-12)
+
+
+def test_which_grids_take_the_uniform_path():
+    layer = K.KANLayer(2, 2, G=5, k=3, rng=0)
+    assert layer._uniform is not None
+    assert K.KANLayer(2, 2, G=5, k=1, rng=0)._uniform is None  # B' jumps at the knots
+    X = np.random.default_rng(0).normal(0.2, 0.3, size=(200, 2))
+    layer.update_grid(X, grid_eps=1.0)  # uniform on the samples' range
+    assert layer._uniform is not None
+    assert layer.refined(10, X)._uniform is not None  # extension of a uniform grid: uniform
+    layer.update_grid(X, grid_eps=0.02)  # quantiles: not uniform
+    assert layer._uniform is None
+    assert layer.refined(10, X)._uniform is None  # refined interpolates the non-uniform grid
+    f32 = K.KANLayer(2, 2, G=5, k=3, rng=0, dtype=np.float32)
+    assert f32._uniform is not None and f32._uniform[1].dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_layer_holds_no_edge_sized_array(dtype):
+    # what backward needs: the design matrix (n, n_in (G + k + 1)) and (k + 1, n n_in)
+    # arrays, nothing of (n, n_out, n_in, G + k) (here 16 times the design matrix)
+    n, d, q, G, k = 50, 4, 16, 5, 3
+    layer = K.KANLayer(d, q, G=G, k=k, rng=0, dtype=dtype)
+    layer.forward(np.random.default_rng(0).uniform(-1, 1, size=(n, d)).astype(dtype))
+    held = [getattr(layer.cache, name) for name in K.KANCache.__slots__]
+    assert all(a.dtype == dtype for a in held if a.dtype.kind == "f")
+    assert max(a.size for a in held) <= n * d * (G + k + 1)
+    assert sum(a.size for a in held) < n * q * d * (G + k) / 4

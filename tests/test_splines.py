@@ -196,3 +196,27 @@ def test_local_scheme_equals_the_full_recursion(k):
     np.testing.assert_allclose(Bl, B, atol=TOL)
     np.testing.assert_allclose(dBl, dB, atol=1e-11)  # derivatives of O(1/h^k) sums
     np.testing.assert_allclose(S._local_basis(X[:, 0], t[0], k, False), B[:, 0], atol=TOL)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 4, 5])
+def test_cardinal_coefficients_are_the_uniform_basis(k):
+    # the polynomials in f = (x - t_j)/h of the k + 1 non-zero B-splines on uniform knots
+    # against the full Cox-de Boor recursion on the integer knots 0..2k+1 (interval j = k)
+    A = S._cardinal_coefficients(k)
+    t = np.arange(2 * k + 2, dtype=float)
+    f = np.linspace(0.0, 1.0, 41, endpoint=False)
+    ref = S._cox_de_boor(k + f, t, k, False)  # (41, k + 1): B_0..B_k at x in [k, k + 1)
+    powers = f[:, None] ** np.arange(k + 1)
+    np.testing.assert_allclose(powers @ A, ref, atol=TOL)
+    # the check can fail: a wrong coefficient (here the one of f^0 in B_0) shows
+    B = A.copy()
+    B[0, 0] += 1e-3
+    assert np.max(np.abs(powers @ B - ref)) > 1e-4
+
+
+def test_far_outside_is_exactly_zero():
+    # beyond the outer knots every B-spline is 0, however far: no 0/0 from x - t cancelling
+    t = S.extend_grid(S.uniform_grid(5), 3)
+    x = np.array([1e300, -1e300, 1e20, -3.0])
+    B, dB = S.bspline_basis_and_derivative(x, t, 3)
+    assert np.all(B == 0.0) and np.all(dB == 0.0)
