@@ -49,7 +49,9 @@ module                         slides
                                ``lecturenn.kan_sparsity``: the paper's L1 + entropy penalty,
                                pruning; ``lecturenn.kan_scaling``: the chapter's experiments;
                                ``lecturenn.kan_compare``: KAN against an MLP at equal
-                               parameter count on the paper's §3.1 functions (J0 in NumPy)
+                               parameter count on the paper's §3.1 functions (J0 in NumPy);
+                               ``lecturenn.kan_symbolic``: edges snapped to c f(ax+b)+d, the
+                               network as a SymPy formula
 ``lecturenn.derivations``      the SymPy derivations, one module per chapter (imports SymPy)
 =============================  ==============================================================
 
@@ -68,6 +70,7 @@ import importlib as _importlib
 from lecturenn import approximation as approximation
 from lecturenn import data as data  # the modules themselves, as attributes
 from lecturenn import init as init
+from lecturenn import kan_symbolic as kan_symbolic  # registers SymbolicKANLayer for load
 from lecturenn import pruning as pruning
 from lecturenn import testfunctions as testfunctions
 from lecturenn.activation_layer import ActivationLayer

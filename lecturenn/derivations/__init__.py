@@ -12,6 +12,7 @@ module                                   what it derives
 ``lecturenn.derivations.pruning``        the OBD salience, second derivatives, the recurrence
 ``lecturenn.derivations.splines``        B-splines: partition of unity, support, derivative
 ``lecturenn.derivations.kan``            the gradients of a KAN layer
+``lecturenn.derivations.kan_symbolic``   snapped KAN edges: library, affine gradients, R²
 =======================================  ================================================
 """
 
@@ -20,6 +21,7 @@ from lecturenn.derivations import (
     approximation,
     backprop,
     kan,
+    kan_symbolic,
     losses,
     neurons,
     optimizers,
@@ -32,6 +34,7 @@ __all__ = [
     "approximation",
     "backprop",
     "kan",
+    "kan_symbolic",
     "losses",
     "neurons",
     "optimizers",
