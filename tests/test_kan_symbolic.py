@@ -408,7 +408,8 @@ def test_toy_formula_over_seeds(toy_runs):
         r = toy_runs[seed]
         # the formula computes the retrained network, and approximates f
         assert abs(r["rmse_formula"] - r["rmse_retrained"]) < 1e-9
-        assert r["rmse_formula"] < 0.02, (seed, r["rmse_formula"])
+        # 0.008 to 0.014 for seed 0 under the OpenBLAS kernels tried, ~1e-15 for the others
+        assert r["rmse_formula"] < 0.03, (seed, r["rmse_formula"])
         if r["spline"].sizes == [2, 1, 1]:
             names = {f.edge: f.name for f in r["fits"]}
             assert names == {(0, 0, 0): "sin", (0, 1, 0): "x^2", (1, 0, 0): "exp"}, names
