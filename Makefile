@@ -73,7 +73,13 @@ verify: $(STAMP)
 ledger-page: $(STAMP)
 	$(BIN)/python -m lecturenn.verify --write-page book/ledger.md
 
-bench: $(STAMP)
+# pykan, the KAN benchmark's reference, is installed for the benchmarks only (extra "bench").
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]"
+	@touch $@
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -177,7 +177,7 @@ def print_table(title: str, cases: list[dict], columns: list[tuple[str, str]]) -
             v = c.get(key, "")
             if key.endswith("_seconds"):
                 v = fmt_seconds(v)
-            elif key in ("ratio", "ratio_p10", "ratio_bound"):
+            elif key in ("ratio", "ratio_p10", "ratio_bound") and not isinstance(v, str):
                 v = f"{v:.2f}"
             elif key == "goal":
                 v = f"≥ {v:g}"

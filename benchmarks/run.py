@@ -3,7 +3,8 @@
 Prints a table per benchmark and writes one JSON file per benchmark into ``_build/bench/``:
 ``train_step.json`` (one training step of a fully connected network) and
 ``optim_update.json`` (one optimizer update), ``kan_step.json`` (one Adam step of a KAN
-against pykan and a PyTorch-autograd KAN layer, see ``bench_kan.py``). For every case the
+against pykan and a PyTorch-autograd KAN layer, and the time to a train RMSE against
+pykan's ``fit``, see ``bench_kan.py``). For every case the
 JSON holds the median seconds of lecturenn and of the reference, the reference's name and
 version, and ``ratio`` = reference seconds / lecturenn seconds (above 1: lecturenn is faster).
 
@@ -123,18 +124,51 @@ def main(argv=None) -> int:
     if args.only in (None, "kan"):
         import bench_kan
 
-        cases = bench_kan.run(torch, budget=0.6 * scale)
+        cases = bench_kan.run(torch, budget=0.6 * scale, min_steps=5 if args.quick else 15)
         refs = [r for r in ("torch_layer", "pykan", "pykan_speed") if f"ratio_{r}" in cases[0]]
         cols = [("case", "name"), ("dtype", "dtype"), ("lecturenn", "lecturenn_seconds")]
         for r in refs:
-            cols += [(r, f"{r}_seconds"), (f"ratio {r}", f"ratio_{r}")]
-        shown = [{key: (f"{v:.2f}" if key.startswith("ratio") else v) for key, v in c.items()}
+            cols += [(r, f"{r}_seconds"), (f"ratio {r}", f"ratio_{r}"),
+                     ("goal", f"goal_{r}"), ("met", f"meets_goal_{r}")]
+        shown = [{key: (f"{v:.2f}" if key.startswith("ratio") else
+                        f"≥ {v:g}" if key.startswith("goal") else v) for key, v in c.items()}
                  for c in cases]
         print_table("One Adam step of a KAN, batch 1000, G = 5, k = 3", shown, cols)
+        print("  ratio = reference seconds / lecturenn seconds (> 1: lecturenn faster), medians;"
+              " p10 ratios in the JSON")
         if "pykan" not in refs:
-            print("  (pykan not installed: pip install pykan==0.2.8 tqdm pandas)")
+            print("  (pykan not installed: pip install -e '.[bench]')")
+        failed += [f"{c['name']} vs {r}" for c in cases for r in refs
+                   if not c[f"meets_goal_{r}"]]
+        seeds = (0,) if args.quick else (0, 1, 2)
+        target = bench_kan.run_to_target(torch, seeds=seeds)
+        rows = []
+        for r in target["per_seed"]:
+            row = {"seed": r["seed"]}
+            for lib in ("lecturenn", "pykan"):
+                if lib in r:
+                    sec = r[lib]["seconds"]
+                    row[f"{lib}_seconds_to"] = "not reached" if sec is None else f"{sec:.2f} s"
+                    row[f"{lib}_steps"] = r[lib]["steps"]
+            rows.append(row)
+        med = {"seed": "median"}
+        for lib in ("lecturenn", "pykan"):
+            if f"{lib}_seconds" in target:
+                sec = target[f"{lib}_seconds"]
+                med[f"{lib}_seconds_to"] = "not reached" if sec is None else f"{sec:.2f} s"
+                med[f"{lib}_steps"] = target[f"{lib}_steps"]
+        if target.get("ratio_pykan") is not None:
+            med["ratio"] = f"{target['ratio_pykan']:.1f}"
+        rows.append(med)
+        tcols = [("seed", "seed"), ("lecturenn", "lecturenn_seconds_to"),
+                 ("steps", "lecturenn_steps")]
+        if "pykan_seconds" in target:
+            tcols += [("pykan fit", "pykan_seconds_to"), ("steps", "pykan_steps"),
+                      ("ratio", "ratio")]
+        print_table(f"{target['name']}: seconds and LBFGS steps (20 iterations each) to the "
+                    "target", rows, tcols)
         path = write_json("kan_step", {"benchmark": "kan_step", "environment": env,
-                                       "cases": cases}, suffix)
+                                       "cases": cases, "to_target": target}, suffix)
         print(f"  -> {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
 
     print(f"\n{len(failed)} case(s) below goal" + (": " + "; ".join(failed) if failed else ""))
